@@ -1,0 +1,66 @@
+"""``sockweb serve | get | browse``: each subcommand imports its half lazily.
+
+Only argparse is imported up front, so ``sockweb get`` starts about as fast
+as Python itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from .server.config import from_args
+    from .server.listener import StartupError, run
+
+    config = from_args(args)
+    logging.basicConfig(
+        stream=sys.stderr,
+        format="sockweb: %(message)s",
+        level=logging.INFO if config.verbose else logging.WARNING,
+    )
+    try:
+        return run(config)
+    except StartupError as exc:
+        print(f"sockweb: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sockweb",
+        description="An HTTP server, client and terminal browser you can read byte by byte.",
+    )
+    parser.add_argument("--version", action="version", version=f"sockweb {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    serve = sub.add_parser(
+        "serve",
+        help="serve a directory (or Hello World) over HTTP/1.1",
+        description="Serve DIR over HTTP/1.1 at http://localhost:9000 until Ctrl-C.",
+    )
+    from .server.config import add_arguments
+
+    add_arguments(serve)
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

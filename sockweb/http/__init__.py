@@ -1,0 +1,1 @@
+"""Wire rules shared by the server and the client: no sockets, no asyncio."""

@@ -1,0 +1,122 @@
+"""Message framing and connection rules of RFC 9112, as pure functions.
+
+Everything here decides from a head alone, so it is tested with no socket:
+which requests are acceptable (Host, Transfer-Encoding, Expect, version),
+whether the connection persists, and where the request target points.
+"""
+
+from __future__ import annotations
+
+from .errors import RemoteProtocolError
+from .headers import Headers
+
+SUPPORTED_VERSIONS = ("1.1", "1.0")
+
+
+def _tokens(value: bytes) -> list[bytes]:
+    return [t.strip().lower() for t in value.split(b",") if t.strip()]
+
+
+def connection_tokens(headers: Headers) -> list[bytes]:
+    tokens: list[bytes] = []
+    for value in headers.get_all_raw(b"connection"):
+        tokens.extend(_tokens(value))
+    return tokens
+
+
+def keep_alive(http_version: str, headers: Headers) -> bool:
+    """RFC 9112 section 9.3: does the connection persist after this message?"""
+    tokens = connection_tokens(headers)
+    if b"close" in tokens:
+        return False
+    if http_version == "1.1":
+        return True
+    return b"keep-alive" in tokens
+
+
+def check_request_head(http_version: str, method: bytes, headers: Headers) -> None:
+    """Refuse a request head that RFC 9112 says to reject, with its status.
+
+    llhttp (under httptools) has already refused Content-Length with
+    Transfer-Encoding, duplicate Content-Length and a non-final chunked;
+    these are the rules it leaves to us.
+    """
+    if http_version not in SUPPORTED_VERSIONS:
+        # RFC 9110 section 15.6.6; llhttp accepts 0.9 and 2.0 in a request line.
+        raise RemoteProtocolError(f"HTTP/{http_version} is not supported", 505)
+    if http_version == "1.1" and headers.count(b"host") != 1:
+        # RFC 9112 section 3.2: no Host, or more than one, is a 400.
+        raise RemoteProtocolError("HTTP/1.1 request needs exactly one Host header", 400)
+    te = headers.get_all_raw(b"transfer-encoding")
+    if te:
+        if http_version == "1.0":
+            # RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing.
+            raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request", 400)
+        codings = [t for v in te for t in _tokens(v)]
+        if codings != [b"chunked"]:
+            # RFC 9112 section 6.1: a coding we do not implement -> 501.
+            raise RemoteProtocolError("unsupported transfer coding", 501)
+    if method == b"CONNECT":
+        raise RemoteProtocolError("CONNECT is not supported", 501)
+
+
+def expects_continue(http_version: str, headers: Headers) -> bool:
+    """RFC 9110 section 10.1.1. Any expectation but 100-continue earns a 417."""
+    values = headers.get_all_raw(b"expect")
+    if not values:
+        return False
+    tokens = [t for v in values for t in _tokens(v)]
+    if tokens != [b"100-continue"]:
+        raise RemoteProtocolError("unsupported expectation", 417)
+    # An HTTP/1.0 client cannot read a 100 (RFC 9110 section 10.1.1): ignore it.
+    return http_version == "1.1"
+
+
+def declared_length(headers: Headers) -> int | None:
+    """The Content-Length llhttp validated, or None (chunked or no body)."""
+    raw = headers.get_raw(b"content-length")
+    return int(raw) if raw is not None else None
+
+
+def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes]:
+    """(path, query) of a request target, raw (RFC 9112 section 3.2).
+
+    Absolute-form (``GET http://host/x HTTP/1.0``, as the seed's client sends)
+    is reduced to its path; a proxy is not what this server is.
+    """
+    if target[:1] == b"/":
+        path, _, query = target.partition(b"?")
+    elif target == b"*":
+        if method != b"OPTIONS":
+            raise RemoteProtocolError("asterisk-form is only for OPTIONS", 400)
+        return b"*", b""
+    else:
+        scheme, sep, rest = target.partition(b"://")
+        if not sep or scheme.lower() not in (b"http", b"https"):
+            raise RemoteProtocolError("invalid request target", 400)
+        slash = rest.find(b"/")
+        question = rest.find(b"?")
+        if slash == -1 or (question != -1 and question < slash):
+            cut = question if question != -1 else len(rest)
+            path, query = b"/", rest[cut + 1:] if question != -1 else b""
+        else:
+            path, _, query = rest[slash:].partition(b"?")
+    # A fragment never belongs on the wire (RFC 9110 section 7.1); drop it.
+    if b"#" in query:
+        query = query.partition(b"#")[0]
+    elif b"#" in path:
+        path = path.partition(b"#")[0]
+    return path, query
+
+
+def has_no_body(method: bytes, status: int) -> bool:
+    """RFC 9110 sections 9.3.2, 15.2, 15.3.5, 15.4.5: responses that carry no content."""
+    return method == b"HEAD" or status < 200 or status in (204, 304)
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of the chunked transfer coding (RFC 9112 section 7.1)."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"

@@ -1,0 +1,137 @@
+"""Ordered, case-insensitive, multi-valued header fields (RFC 9110 section 5).
+
+Fields are kept as received: a list of ``(name, value)`` byte pairs in wire
+order, so nothing is lost for ``-v`` output or for an ASGI/WSGI app. Look-ups
+take ``str`` or ``bytes`` names and build a lower-cased index only when first
+asked, so a request whose headers are never searched pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from .errors import LocalProtocolError
+
+# RFC 9110 section 5.6.2: token = 1*tchar
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+# RFC 9110 section 5.5: field values may not hold CR, LF or NUL.
+_BAD_VALUE = re.compile(rb"[\r\n\x00]")
+
+Name = str | bytes
+
+
+def _key(name: Name) -> bytes:
+    if isinstance(name, str):
+        name = name.encode("latin-1")
+    return name.lower()
+
+
+def is_token(value: bytes) -> bool:
+    return _TOKEN.match(value) is not None
+
+
+def validate_field(name: bytes, value: bytes) -> None:
+    """Refuse a field that would break the framing (header injection, splitting)."""
+    if not _TOKEN.match(name):
+        raise LocalProtocolError(f"invalid header name {name!r}")
+    if _BAD_VALUE.search(value):
+        raise LocalProtocolError(f"invalid header value for {name.decode('latin-1')}")
+
+
+class Headers:
+    """Header fields in order; ``h["content-type"]`` is case-insensitive."""
+
+    __slots__ = ("_fields", "_index")
+
+    def __init__(self, fields: Iterable[tuple[bytes, bytes]] | None = None) -> None:
+        self._fields: list[tuple[bytes, bytes]] = list(fields) if fields else []
+        self._index: dict[bytes, list[bytes]] | None = None
+
+    # -- reading -------------------------------------------------------------
+    def _idx(self) -> dict[bytes, list[bytes]]:
+        index = self._index
+        if index is None:
+            index = {}
+            for name, value in self._fields:
+                index.setdefault(name.lower(), []).append(value)
+            self._index = index
+        return index
+
+    def get_raw(self, name: Name) -> bytes | None:
+        """The first value of ``name`` as bytes, or None."""
+        values = self._idx().get(_key(name))
+        return values[0] if values else None
+
+    def get_all_raw(self, name: Name) -> list[bytes]:
+        return list(self._idx().get(_key(name), ()))
+
+    def get(self, name: Name, default: str | None = None) -> str | None:
+        """All values of ``name`` joined by ", " (RFC 9110 section 5.3), as text."""
+        values = self._idx().get(_key(name))
+        if not values:
+            return default
+        return b", ".join(values).decode("latin-1")
+
+    def get_all(self, name: Name) -> list[str]:
+        return [v.decode("latin-1") for v in self._idx().get(_key(name), ())]
+
+    def count(self, name: Name) -> int:
+        return len(self._idx().get(_key(name), ()))
+
+    def __getitem__(self, name: Name) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str | bytes):
+            return False
+        return _key(name) in self._idx()
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[bytes] = set()
+        for name, _ in self._fields:
+            low = name.lower()
+            if low not in seen:
+                seen.add(low)
+                yield name.decode("latin-1")
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in self._fields]
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        """The fields as received, in order (the list itself: do not mutate)."""
+        return self._fields
+
+    # -- writing -------------------------------------------------------------
+    def add(self, name: Name, value: str | bytes) -> None:
+        n = name.encode("latin-1") if isinstance(name, str) else name
+        v = value.encode("latin-1") if isinstance(value, str) else value
+        validate_field(n, v)
+        self._fields.append((n, v))
+        self._index = None
+
+    def remove(self, name: Name) -> None:
+        key = _key(name)
+        self._fields = [f for f in self._fields if f[0].lower() != key]
+        self._index = None
+
+    def set(self, name: Name, value: str | bytes) -> None:
+        self.remove(name)
+        self.add(name, value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Headers):
+            return NotImplemented
+        return [(n.lower(), v) for n, v in self._fields] == [
+            (n.lower(), v) for n, v in other._fields
+        ]
+
+    def __repr__(self) -> str:
+        return f"Headers({self.items()!r})"

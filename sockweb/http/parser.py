@@ -1,0 +1,178 @@
+"""Bytes in, events out: the request parser over httptools (llhttp).
+
+llhttp does the tokenising and the framing checks (Content-Length with
+Transfer-Encoding, duplicate lengths, bad chunk sizes, obs-fold); this adapter
+turns its callbacks into :mod:`sockweb.http.events`, enforces
+:class:`~sockweb.http.limits.Limits`, and names every failure with its status.
+
+``feed(data)`` returns the events the bytes completed. A failure is returned
+as the last item, a :class:`RemoteProtocolError`; after it the parser is dead
+and the connection must close once the earlier requests have been answered.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httptools
+
+from . import framing
+from .errors import RemoteProtocolError
+from .events import END_OF_MESSAGE, Data, RequestHead
+from .headers import Headers
+from .limits import DEFAULT_LIMITS, Limits
+
+Event = RequestHead | Data | RemoteProtocolError | object
+
+# A request line that starts like one: a method token and a space.
+_METHOD_TOKEN = re.compile(rb"(?:\r?\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ ")
+
+
+class _Stop(Exception):
+    """Raised inside a callback to stop llhttp with our own error."""
+
+
+class RequestParser:
+    __slots__ = (
+        "_limits", "_parser", "_events", "_url", "_url_size", "_fields", "_head_size",
+        "_in_head", "_emitted", "_since_emit", "_body_size", "_error", "dead",
+    )
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._limits = limits
+        self._parser = httptools.HttpRequestParser(self)
+        self._events: list[Event] = []
+        self._url: list[bytes] = []
+        self._url_size = 0
+        self._fields: list[tuple[bytes, bytes]] = []
+        self._head_size = 0
+        self._in_head = False
+        self._emitted = False
+        # Bytes llhttp holds for a header it has not handed over yet: bounded
+        # here because httptools buffers a field until its end.
+        self._since_emit = 0
+        self._body_size = 0
+        self._error: RemoteProtocolError | None = None
+        self.dead = False
+
+    @property
+    def in_head(self) -> bool:
+        """A request has begun and its head is not complete yet."""
+        return self._in_head
+
+    def feed(self, data: bytes) -> list[Event]:
+        if self.dead:
+            return []
+        events: list[Event] = []
+        self._events = events
+        self._emitted = False
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            # We speak no other protocol: the request was answered as plain
+            # HTTP; parse whatever follows it as the next request.
+            self._parser = httptools.HttpRequestParser(self)
+            rest = data[upgrade.args[0]:] if upgrade.args else b""
+            if rest:
+                events.extend(self.feed(rest))
+            self._events = events
+        except httptools.HttpParserCallbackError:
+            self._fail(self._error or RemoteProtocolError("malformed request"))
+        except httptools.HttpParserInvalidMethodError:
+            if self._in_head is False or _METHOD_TOKEN.match(data):
+                self._fail(RemoteProtocolError("unknown method", 501))
+            else:
+                self._fail(RemoteProtocolError("malformed request line"))
+        except httptools.HttpParserError as exc:
+            self._fail(_classify(str(exc)))
+        if self._in_head and not self._emitted and not self.dead:
+            self._since_emit += len(data)
+            if self._since_emit > self._limits.max_field_size:
+                status = 414 if not self._fields and self._url_size else 431
+                self._fail(RemoteProtocolError("request head too large", status))
+        return events
+
+    def _fail(self, error: RemoteProtocolError) -> None:
+        self.dead = True
+        self._events.append(error)
+
+    def _stop(self, message: str, status: int) -> None:
+        self._error = RemoteProtocolError(message, status)
+        raise _Stop(message)
+
+    # -- httptools callbacks -------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._url = []
+        self._url_size = 0
+        self._fields = []
+        self._head_size = 0
+        self._body_size = 0
+        self._in_head = True
+        self._emitted = True
+        self._since_emit = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url.append(url)
+        self._url_size += len(url)
+        self._emitted = True
+        self._since_emit = 0
+        if self._url_size > self._limits.max_request_line:
+            self._stop("request line too long", 414)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._fields.append((name, value))
+        self._emitted = True
+        self._since_emit = 0
+        size = len(name) + len(value) + 4
+        self._head_size += size
+        limits = self._limits
+        if (
+            size > limits.max_field_size
+            or self._head_size > limits.max_header_size
+            or len(self._fields) > limits.max_header_count
+        ):
+            self._stop("request header fields too large", 431)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        parser = self._parser
+        version = parser.get_http_version()
+        method = parser.get_method()
+        headers = Headers(self._fields)
+        try:
+            framing.check_request_head(version, method, headers)
+            expect = framing.expects_continue(version, headers)
+        except RemoteProtocolError as exc:
+            self._error = exc
+            raise _Stop(str(exc)) from None
+        length = framing.declared_length(headers)
+        if length is not None and length > self._limits.max_body_size:
+            self._stop("request body too large", 413)
+        chunked = length is None and b"transfer-encoding" in headers
+        self._events.append(
+            RequestHead(
+                method,
+                b"".join(self._url),
+                version,
+                headers,
+                framing.keep_alive(version, headers),
+                expect,
+                bool(length) or chunked,
+            )
+        )
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        if self._body_size > self._limits.max_body_size:
+            self._stop("request body too large", 413)
+        self._events.append(Data(body))
+
+    def on_message_complete(self) -> None:
+        self._events.append(END_OF_MESSAGE)
+
+
+def _classify(reason: str) -> RemoteProtocolError:
+    """Name llhttp's refusal with the status RFC 9110 gives it."""
+    if reason == "Invalid HTTP version":
+        return RemoteProtocolError("unsupported HTTP version", 505)
+    return RemoteProtocolError(f"malformed request: {reason}", 400)

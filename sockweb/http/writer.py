@@ -1,0 +1,35 @@
+"""Status lines, request lines and header blocks to bytes."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+# Built once: a status line is the first thing every response writes.
+_STATUS_LINES: dict[int, bytes] = {
+    s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
+}
+
+
+def status_line(status: int) -> bytes:
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        # RFC 9112 section 4: the reason phrase may be empty.
+        line = b"HTTP/1.1 %d \r\n" % status
+    return line
+
+
+def reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def header_block(fields: list[tuple[bytes, bytes]]) -> bytes:
+    return b"".join(b"%b: %b\r\n" % field for field in fields)
+
+
+def request_head(
+    method: bytes, target: bytes, fields: list[tuple[bytes, bytes]], version: bytes = b"1.1"
+) -> bytes:
+    return b"%b %b HTTP/%b\r\n%b\r\n" % (method, target, version, header_block(fields))

@@ -1,0 +1,1 @@
+"""The server half: listener, per-connection protocol, exchange, handlers."""

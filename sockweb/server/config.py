@@ -1,0 +1,111 @@
+"""One frozen ServerConfig; the ``sockweb serve`` flags are generated from it.
+
+Each setting is written once, here, with its default, its help text and
+(where it matters) the precedent for the default. ``add_arguments`` and
+``from_args`` read the field metadata, so the CLI cannot drift from the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+from ..http.limits import DEFAULT_LIMITS, Limits
+
+
+def _opt(help: str, *flags: str, **extra: Any) -> Any:
+    return {"help": help, "flags": flags, **extra}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    directory: str = field(default=".", metadata=_opt("directory to serve (default: .)"))
+    host: str = field(default="localhost", metadata=_opt("address to bind", "--host"))
+    port: int = field(default=9000, metadata=_opt("port to bind; 0 picks a free one", "--port", "-p"))
+    hello: bool = field(
+        default=False, metadata=_opt("answer every request with the seed's Hello World page",
+                                     "--hello"))
+    access_log: bool = field(
+        default=True, metadata=_opt("print one Common Log Format line per request",
+                                    "--access-log", negate="--no-access-log"))
+    verbose: bool = field(
+        default=False, metadata=_opt("also print each request's head as received", "-v",
+                                     "--verbose"))
+    dotfiles: bool = field(default=False, metadata=_opt("serve files whose names start with '.'",
+                                                        "--dotfiles"))
+    graceful_timeout: float = field(
+        default=5.0, metadata=_opt("seconds to let responses in flight finish on shutdown",
+                                   "--graceful-timeout"))
+    # nginx client_header_timeout 60s.
+    timeout_headers: float = field(
+        default=60.0, metadata=_opt("seconds a client has to send a request head (then 408)",
+                                    "--timeout-headers"))
+    # nginx keepalive_timeout 75s.
+    timeout_keep_alive: float = field(
+        default=75.0, metadata=_opt("seconds an idle keep-alive connection stays open",
+                                    "--timeout-keep-alive"))
+    # nginx client_body_timeout and send_timeout, 60s each: time between two reads
+    # of a body, or between two writes of a response that the client does not take.
+    timeout_io: float = field(
+        default=60.0, metadata=_opt("seconds without progress reading a body or sending a "
+                                    "response before the connection is dropped", "--timeout-io"))
+    # nginx worker_connections 512 per worker; one process here, so twice that.
+    limit_concurrency: int = field(
+        default=1024, metadata=_opt("most open connections; more get a 503",
+                                    "--limit-concurrency"))
+    limits: Limits = field(default=DEFAULT_LIMITS, metadata={"group": True})
+    # Files above this size go out with sendfile; smaller ones are read in one go.
+    small_file_limit: int = field(default=64 * 1024, metadata={})
+
+    @property
+    def display_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+
+_LIMIT_FLAGS = {
+    "max_request_line": ("--limit-request-line", "bytes in a request line (then 414)"),
+    "max_field_size": ("--limit-field-size", "bytes in one header field (then 431)"),
+    "max_header_size": ("--limit-header-size", "bytes in the whole header block (then 431)"),
+    "max_header_count": ("--limit-header-count", "header fields in a request (then 431)"),
+    "max_body_size": ("--limit-body", "bytes in a request body (then 413)"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for f in fields(ServerConfig):
+        meta = f.metadata
+        if meta.get("group"):
+            for lf in fields(Limits):
+                flag, help_text = _LIMIT_FLAGS[lf.name]
+                parser.add_argument(flag, dest=lf.name, type=int, default=lf.default,
+                                    metavar="N", help=f"{help_text} (default: {lf.default})")
+            continue
+        if "help" not in meta:
+            continue
+        default = f.default if f.default is not MISSING else None
+        if not meta["flags"]:
+            parser.add_argument(f.name, nargs="?", default=default, help=meta["help"])
+        elif f.type in (bool, "bool"):
+            if meta.get("negate"):
+                parser.add_argument(*meta["flags"], dest=f.name, action="store_true",
+                                    default=default, help=argparse.SUPPRESS)
+                parser.add_argument(meta["negate"], dest=f.name, action="store_false",
+                                    help=f"do not {meta['help']}")
+            else:
+                parser.add_argument(*meta["flags"], dest=f.name, action="store_true",
+                                    default=default, help=meta["help"])
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            parser.add_argument(*meta["flags"], dest=f.name, type=kind, default=default,
+                                help=f"{meta['help']} (default: {default})")
+
+
+def from_args(args: argparse.Namespace) -> ServerConfig:
+    limits = Limits(**{lf.name: getattr(args, lf.name) for lf in fields(Limits)})
+    values = {
+        f.name: getattr(args, f.name)
+        for f in fields(ServerConfig)
+        if f.name != "limits" and "help" in f.metadata
+    }
+    return ServerConfig(limits=limits, **values)

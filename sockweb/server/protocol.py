@@ -1,0 +1,361 @@
+"""One asyncio Protocol per connection: bytes -> parser -> handler -> bytes.
+
+The connection is in one of four phases, and one deadline covers it::
+
+    HEAD ──head complete──▶ BODY ──end of message──▶ (answered) ──▶ IDLE
+     ▲                    (timeout_io per read)                     │
+     └─────────────────────────── first byte ───────────────────────┘
+
+    HEAD  waiting for a request head   timeout_headers -> 408 (or a silent close
+                                       if not one byte came), then close
+    BODY  reading a body               timeout_io -> 408 if not answered yet
+    IDLE  keep-alive, nothing pending  timeout_keep_alive -> close
+    a response that does not drain     timeout_io -> abort
+
+Responses go out in request order (pipelining): while one body is streaming,
+later heads wait in ``_pending``; past ``MAX_PENDING`` reading pauses.
+Reading also pauses while the transport's write buffer is over its high-water
+mark (``pause_writing``) and resumes below the low one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Protocol, cast
+
+from ..http.errors import ProtocolError, RemoteProtocolError
+from ..http.events import Data, EndOfMessage, RequestHead
+from ..http.framing import split_target
+from ..http.headers import Headers
+from ..http.parser import RequestParser
+from .exchange import CONTINUE, INTERNAL_ERROR, encode_head, error_page, error_response
+from .response import Response
+from .sendfile import BodySender, FileShrank
+
+if TYPE_CHECKING:
+    from .listener import ServerState
+
+log = logging.getLogger("sockweb.server")
+
+HEAD, BODY, IDLE, RESPONDING, LINGER = range(5)
+MAX_PENDING = 16
+# After our last response we half-close and read what the client still sends
+# for a moment, so its unread bytes do not turn our close into a reset that
+# destroys the response (nginx lingering_timeout 5s).
+LINGER_TIMEOUT = 5.0
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 20\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+    b"Too many connections"
+)
+
+
+class Handler(Protocol):
+    def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response: ...
+
+
+class HttpProtocol(asyncio.Protocol):
+    __slots__ = (
+        "state", "loop", "transport", "parser", "peer", "phase", "deadline", "_pending",
+        "_streaming", "_closing", "_write_paused", "_read_paused", "_drain_waiter",
+        "_msg_open", "_answered", "_got_bytes", "_task", "_rejected", "_closed", "_peer_eof",
+    )
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.loop = state.loop
+        self.transport: asyncio.Transport | None = None
+        self.parser = RequestParser(state.config.limits)
+        self.peer = "-"
+        self.phase = HEAD
+        self.deadline = self.loop.time() + state.config.timeout_headers
+        self._pending: deque[RequestHead | RemoteProtocolError] = deque()
+        self._streaming = False
+        self._closing = False
+        self._write_paused = False
+        self._read_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._msg_open = False  # a head was received and its message is not complete
+        self._answered = False  # the open message has had its response
+        self._got_bytes = False  # bytes of a request that has not yet been answered
+        self._task: asyncio.Task[None] | None = None
+        self._rejected = False
+        self._closed = False  # the transport is closing: input is discarded
+        self._peer_eof = False
+
+    # -- asyncio callbacks ---------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, only alike.
+        transport = cast(asyncio.Transport, transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            self.peer = str(peer[0])
+        connections = self.state.connections
+        if len(connections) >= self.state.config.limit_concurrency:
+            # Over the limit: a short answer, no parsing, no state kept.
+            self._rejected = True
+            transport.write(BUSY)
+            transport.close()
+            return
+        connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state.connections.discard(self)
+        self._closing = self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ConnectionResetError())
+        self._pending.clear()
+
+    def eof_received(self) -> bool | None:
+        self._peer_eof = True
+        if self._closed or not (self._busy() or self._msg_open or self._got_bytes):
+            return None  # nothing in flight: let the transport close
+        # A half-closed client (``nc -N``) still gets its answer, then we close.
+        self._closing = True
+        return True
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+        self.deadline = self.loop.time() + self.state.config.timeout_io
+        self._set_reading(False)
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if len(self._pending) < MAX_PENDING:
+            self._set_reading(True)
+
+    def data_received(self, data: bytes) -> None:
+        if self._closed or self._rejected:
+            return
+        now = self.loop.time()
+        if self.phase == IDLE:
+            self.phase = HEAD
+            self.deadline = now + self.state.config.timeout_headers
+        elif self.phase == BODY:
+            self.deadline = now + self.state.config.timeout_io
+        self._got_bytes = True
+        for event in self.parser.feed(data):
+            if event.__class__ is Data:
+                continue  # static and hello handlers take no body
+            if isinstance(event, RequestHead):
+                self._msg_open = True
+                self._answered = False
+                self.phase = BODY if event.body_expected else RESPONDING
+                if event.body_expected:
+                    self.deadline = now + self.state.config.timeout_io
+                self._enqueue(event)
+            elif isinstance(event, EndOfMessage):
+                self._msg_open = False
+                self._got_bytes = False
+                if self.phase == BODY:
+                    self.phase = RESPONDING
+                if self._answered and not self._busy():
+                    self._go_idle()
+            elif isinstance(event, RemoteProtocolError):
+                if self._msg_open:
+                    # The broken message already has (or will have) its answer:
+                    # the connection can only be dropped, after that answer.
+                    log.info("%s: %s", self.peer, event)
+                    self._closing = True
+                    if not self._busy():
+                        self._close()
+                else:
+                    self._enqueue(event)
+
+    # -- answering -----------------------------------------------------------
+    def _busy(self) -> bool:
+        return self._streaming or bool(self._pending)
+
+    def _enqueue(self, item: RequestHead | RemoteProtocolError) -> None:
+        if self._busy():
+            self._pending.append(item)
+            if len(self._pending) >= MAX_PENDING:
+                self._set_reading(False)
+        else:
+            self._answer(item)
+
+    def _answer(self, item: RequestHead | RemoteProtocolError) -> None:
+        state = self.state
+        if isinstance(item, RemoteProtocolError):
+            state.log_protocol_error(self.peer, item)
+            self._respond(None, error_response(item), keep_alive=False)
+            return
+        if state.config.verbose:
+            state.print_head(self.peer, item)
+        try:
+            path, query = split_target(item.method, item.target)
+        except ProtocolError as exc:
+            self._respond(item, error_response(exc), keep_alive=False)
+            return
+        if item.expect_continue and self._msg_open:
+            # Like nginx, say 100 even when the body will only be discarded:
+            # the client then sends it and the connection stays usable.
+            assert self.transport is not None
+            self.transport.write(CONTINUE)
+        try:
+            response = state.handler.handle(
+                item.method.decode("ascii"), path, query, item.headers
+            )
+        except Exception:
+            log.exception("handler failed for %r", item.request_line)
+            response = INTERNAL_ERROR
+        self._respond(item, response, item.keep_alive and not self._closing)
+
+    def _respond(self, head: RequestHead | None, response: Response, keep_alive: bool) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            response.close()
+            return
+        method = head.method if head is not None else b"GET"
+        length = response.content_length
+        http_10 = head is not None and head.http_version == "1.0"
+        data = encode_head(response, method, length, keep_alive, http_10)
+        self._answered = True
+        if not keep_alive:
+            self._closing = True
+        if self.state.access_log is not None:
+            self.state.access_log.log(self.peer, head, response.status, length)
+        body = response.body
+        send_body = not (method == b"HEAD" or response.status in (204, 304) or response.status < 200)
+        if not send_body or isinstance(body, bytes):
+            transport.write(data + body if send_body else data)  # type: ignore[operator]
+            response.close()
+            self._after_response()
+            return
+        self._streaming = True
+        self.phase = RESPONDING
+        self.deadline = self.loop.time() + self.state.config.timeout_io
+        self._task = self.loop.create_task(self._stream(data, response))
+
+    async def _stream(self, head: bytes, response: Response) -> None:
+        assert self.transport is not None and isinstance(response.body, list)
+        sender = BodySender(self.transport, self._drain, self._progress)
+        try:
+            await sender.send([head, *response.body])
+        except FileShrank:
+            log.warning("%s: file changed while being sent; connection dropped", self.peer)
+            self.transport.abort()
+            return
+        except (ConnectionError, OSError, asyncio.CancelledError):
+            if not self.transport.is_closing():
+                self.transport.abort()
+            return
+        finally:
+            response.close()
+            self._task = None
+            self._streaming = False
+        self._after_response()
+
+    def _progress(self) -> None:
+        self.deadline = self.loop.time() + self.state.config.timeout_io
+
+    async def _drain(self) -> None:
+        if self._write_paused:
+            self._drain_waiter = self.loop.create_future()
+            try:
+                await self._drain_waiter
+            finally:
+                self._drain_waiter = None
+
+    def _after_response(self) -> None:
+        if self._closing:
+            self._close()
+            return
+        while self._pending and not self._streaming:
+            item = self._pending.popleft()
+            self._answer(item)
+            if self._closing and not self._streaming:
+                self._close()
+                return
+        if not self._pending and not self._read_paused_by_writes():
+            self._set_reading(True)
+        if not self._busy() and not self._msg_open:
+            self._go_idle()
+
+    def _read_paused_by_writes(self) -> bool:
+        return self._write_paused
+
+    def _go_idle(self) -> None:
+        if self.parser.in_head or self._got_bytes:
+            self.phase = HEAD
+            self.deadline = self.loop.time() + self.state.config.timeout_headers
+            return
+        self.phase = IDLE
+        self.deadline = self.loop.time() + self.state.config.timeout_keep_alive
+        if self.state.shutting_down:
+            self._close()
+
+    def _close(self) -> None:
+        self._closing = self._closed = True
+        self._pending.clear()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self._peer_eof or not transport.can_write_eof():
+            transport.close()
+            return
+        # Half-close like the seed's shutdown(SHUT_WR): the client reads our
+        # answer to its end-of-file, and we discard whatever it still sends.
+        transport.write_eof()
+        self.phase = LINGER
+        self.deadline = self.loop.time() + LINGER_TIMEOUT
+        self._read_paused = True
+        self._set_reading(True)
+
+    def _set_reading(self, on: bool) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing() or on != self._read_paused:
+            return
+        self._read_paused = not on
+        if on:
+            transport.resume_reading()
+        else:
+            transport.pause_reading()
+
+    # -- called by the server ------------------------------------------------
+    def check_timeout(self, now: float) -> None:
+        if now < self.deadline or self.transport is None or self.transport.is_closing():
+            return
+        phase = self.phase
+        if self.transport.get_write_buffer_size():
+            # Whatever the phase, a client that takes nothing for this long is gone.
+            log.info("%s: response not taken; connection dropped", self.peer)
+            self.transport.abort()
+        elif phase == LINGER:
+            self.transport.close()
+        elif phase == IDLE:
+            self._close()
+        elif phase in (HEAD, BODY) and not self._busy() and not self._answered:
+            if self._got_bytes or self.parser.in_head or phase == BODY:
+                self.state.log_protocol_error(
+                    self.peer, RemoteProtocolError("request timed out", 408))
+                self._closing = True
+                self._respond(None, error_page(408), keep_alive=False)
+            else:
+                self._close()
+        else:
+            log.info("%s: no progress for %.0fs; connection dropped",
+                     self.peer, self.state.config.timeout_io)
+            self.transport.abort()
+
+    def shutdown(self) -> None:
+        """Stop after what is in flight: close now if idle, else after the answer."""
+        if self.phase == IDLE or (
+            self.phase == HEAD and not self._got_bytes and not self._busy()
+        ):
+            self._close()
+        else:
+            self._closing = True
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()

@@ -1,0 +1,59 @@
+"""What a handler returns: a status, header fields and a body.
+
+A handler never writes bytes. ``sockweb.server.exchange`` is the only code that
+turns a Response into bytes on the wire (status line, Date, Server,
+Content-Length, Connection), so framing rules live in one place.
+
+A body is either ``bytes`` or a list of parts, each ``bytes`` or a
+:class:`FileSlice` (a range of an open file, sent with sendfile where the
+transport allows it). The Response owns ``file`` and the exchange closes it
+when the body has been sent or the connection is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import IO
+
+
+@dataclass(slots=True)
+class FileSlice:
+    """``count`` bytes of an open file starting at ``offset``."""
+
+    fd: int
+    offset: int
+    count: int
+
+
+Part = bytes | FileSlice
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    body: bytes | list[Part] = b""
+    # The open file a FileSlice refers to; closed by the exchange when done.
+    file: IO[bytes] | None = None
+
+    @property
+    def content_length(self) -> int:
+        body = self.body
+        if isinstance(body, bytes):
+            return len(body)
+        return sum(len(p) if isinstance(p, bytes) else p.count for p in body)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def text_response(
+    status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> Response:
+    """A small HTML page, for errors and redirects."""
+    headers = [(b"Content-Type", b"text/html; charset=utf-8")]
+    if extra:
+        headers.extend(extra)
+    return Response(status, headers, text.encode("utf-8"))
