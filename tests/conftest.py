@@ -38,9 +38,12 @@ class ServerProcess:
         self.errors: list[str] = []
         self._banner = threading.Event()
         self.port = 0
-        threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True).start()
-        threading.Thread(target=self._read, args=(self.proc.stderr, self.errors),
-                         daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.errors), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
         if not self._banner.wait(STARTUP_TIMEOUT):
             self.stop()
             raise RuntimeError(f"server did not start: {self.errors}")
@@ -83,6 +86,11 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        for reader in self._readers:
+            reader.join(5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
         return self.proc.returncode
 
 
@@ -128,7 +136,7 @@ def raw_exchange(port: int, data: bytes, timeout: float = 5.0, shut: bool = Fals
         while time.monotonic() < deadline:
             try:
                 chunk = sock.recv(65536)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 break
             except ConnectionResetError:
                 break

@@ -12,8 +12,15 @@ from .headers import Headers
 class RequestHead:
     """A request line and its header fields, complete (RFC 9112 section 3)."""
 
-    __slots__ = ("method", "target", "http_version", "headers", "keep_alive",
-                 "expect_continue", "body_expected")
+    __slots__ = (
+        "body_expected",
+        "expect_continue",
+        "headers",
+        "http_version",
+        "keep_alive",
+        "method",
+        "target",
+    )
 
     def __init__(
         self,

@@ -34,8 +34,19 @@ class _Stop(Exception):
 
 class RequestParser:
     __slots__ = (
-        "_limits", "_parser", "_events", "_url", "_url_size", "_fields", "_head_size",
-        "_in_head", "_emitted", "_since_emit", "_body_size", "_error", "dead",
+        "_body_size",
+        "_emitted",
+        "_error",
+        "_events",
+        "_fields",
+        "_head_size",
+        "_in_head",
+        "_limits",
+        "_parser",
+        "_since_emit",
+        "_url",
+        "_url_size",
+        "dead",
     )
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:

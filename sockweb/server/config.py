@@ -22,7 +22,8 @@ def _opt(help: str, *flags: str, **extra: Any) -> Any:
 class ServerConfig:
     directory: str = field(default=".", metadata=_opt("directory to serve (default: .)"))
     host: str = field(default="localhost", metadata=_opt("address to bind", "--host"))
-    port: int = field(default=9000, metadata=_opt("port to bind; 0 picks a free one", "--port", "-p"))
+    port: int = field(
+        default=9000, metadata=_opt("port to bind; 0 picks a free one", "--port", "-p"))
     hello: bool = field(
         default=False, metadata=_opt("answer every request with the seed's Hello World page",
                                      "--hello"))

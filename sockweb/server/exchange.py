@@ -7,7 +7,6 @@ maps every protocol error to its response in :func:`error_response`.
 
 from __future__ import annotations
 
-import html
 import sys
 import time
 from typing import TextIO
@@ -16,8 +15,8 @@ from ..http.dates import DateCache
 from ..http.errors import ProtocolError
 from ..http.events import RequestHead
 from ..http.framing import has_no_body
-from ..http.writer import header_block, reason, status_line
-from .response import Response, text_response
+from ..http.writer import header_block, status_line
+from .response import Response, error_page
 
 SERVER_HEADER = b"Server: sockweb\r\n"
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -51,23 +50,7 @@ def body_allowed(method: bytes, status: int) -> bool:
 
 def error_response(error: ProtocolError) -> Response:
     """The response for a request we refuse: a short page, never a traceback."""
-    status = error.status
-    extra: list[tuple[bytes, bytes]] = []
-    if status == 405:
-        from .static import ALLOWED_METHODS
-
-        extra.append((b"Allow", ", ".join(ALLOWED_METHODS).encode()))
-    return error_page(status, str(error), extra)
-
-
-def error_page(
-    status: int, detail: str = "", extra: list[tuple[bytes, bytes]] | None = None
-) -> Response:
-    title = f"{status} {reason(status)}"
-    body = f"<!doctype html><title>{title}</title><h1>{title}</h1>"
-    if detail:
-        body += f"<p>{html.escape(detail)}</p>"
-    return text_response(status, body + "\n", extra)
+    return error_page(error.status, str(error))
 
 
 INTERNAL_ERROR = error_page(500)

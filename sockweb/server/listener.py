@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -85,7 +86,7 @@ def bind_sockets(host: str, port: int) -> list[socket.socket]:
                                    0, socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise StartupError(f"cannot resolve host {host!r}: {exc.strerror}") from None
-    seen: set[tuple[int, str]] = set()
+    seen: set[tuple[int, object]] = set()
     addresses = []
     for family, _, _, _, sockaddr in infos:
         if (family, sockaddr[0]) not in seen:
@@ -214,14 +215,11 @@ def run(config: ServerConfig, out: TextIO | None = None) -> int:
                     conn.abort()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # Not on every platform; KeyboardInterrupt below still works there.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, on_signal)
-            except (NotImplementedError, RuntimeError):
-                pass  # not on this platform: KeyboardInterrupt below still works
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             loop.run_until_complete(server.wait_stopped())
-        except KeyboardInterrupt:
-            pass
         out.write("Shutting down...\n")
         out.flush()
         loop.run_until_complete(server.shutdown())

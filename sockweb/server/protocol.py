@@ -30,8 +30,14 @@ from ..http.events import Data, EndOfMessage, RequestHead
 from ..http.framing import split_target
 from ..http.headers import Headers
 from ..http.parser import RequestParser
-from .exchange import CONTINUE, INTERNAL_ERROR, encode_head, error_page, error_response
-from .response import Response
+from .exchange import (
+    CONTINUE,
+    INTERNAL_ERROR,
+    body_allowed,
+    encode_head,
+    error_response,
+)
+from .response import Response, error_page
 from .sendfile import BodySender, FileShrank
 
 if TYPE_CHECKING:
@@ -58,9 +64,26 @@ class Handler(Protocol):
 
 class HttpProtocol(asyncio.Protocol):
     __slots__ = (
-        "state", "loop", "transport", "parser", "peer", "phase", "deadline", "_pending",
-        "_streaming", "_closing", "_write_paused", "_read_paused", "_drain_waiter",
-        "_msg_open", "_answered", "_got_bytes", "_task", "_rejected", "_closed", "_peer_eof",
+        "_answered",
+        "_closed",
+        "_closing",
+        "_drain_waiter",
+        "_got_bytes",
+        "_msg_open",
+        "_peer_eof",
+        "_pending",
+        "_read_paused",
+        "_rejected",
+        "_streaming",
+        "_task",
+        "_write_paused",
+        "deadline",
+        "loop",
+        "parser",
+        "peer",
+        "phase",
+        "state",
+        "transport",
     )
 
     def __init__(self, state: ServerState) -> None:
@@ -225,7 +248,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.state.access_log is not None:
             self.state.access_log.log(self.peer, head, response.status, length)
         body = response.body
-        send_body = not (method == b"HEAD" or response.status in (204, 304) or response.status < 200)
+        send_body = body_allowed(method, response.status)
         if not send_body or isinstance(body, bytes):
             transport.write(data + body if send_body else data)  # type: ignore[operator]
             response.close()
@@ -292,15 +315,15 @@ class HttpProtocol(asyncio.Protocol):
         self.phase = IDLE
         self.deadline = self.loop.time() + self.state.config.timeout_keep_alive
         if self.state.shutting_down:
-            self._close()
+            self._close(linger=False)
 
-    def _close(self) -> None:
+    def _close(self, linger: bool = True) -> None:
         self._closing = self._closed = True
         self._pending.clear()
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        if self._peer_eof or not transport.can_write_eof():
+        if not linger or self._peer_eof or not transport.can_write_eof():
             transport.close()
             return
         # Half-close like the seed's shutdown(SHUT_WR): the client reads our
@@ -333,7 +356,7 @@ class HttpProtocol(asyncio.Protocol):
         elif phase == LINGER:
             self.transport.close()
         elif phase == IDLE:
-            self._close()
+            self._close(linger=False)
         elif phase in (HEAD, BODY) and not self._busy() and not self._answered:
             if self._got_bytes or self.parser.in_head or phase == BODY:
                 self.state.log_protocol_error(
@@ -341,7 +364,7 @@ class HttpProtocol(asyncio.Protocol):
                 self._closing = True
                 self._respond(None, error_page(408), keep_alive=False)
             else:
-                self._close()
+                self._close(linger=False)
         else:
             log.info("%s: no progress for %.0fs; connection dropped",
                      self.peer, self.state.config.timeout_io)
@@ -352,7 +375,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.phase == IDLE or (
             self.phase == HEAD and not self._got_bytes and not self._busy()
         ):
-            self._close()
+            self._close(linger=False)
         else:
             self._closing = True
 

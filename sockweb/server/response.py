@@ -57,3 +57,23 @@ def text_response(
     if extra:
         headers.extend(extra)
     return Response(status, headers, text.encode("utf-8"))
+
+
+def error_page(
+    status: int, detail: str = "", extra: list[tuple[bytes, bytes]] | None = None
+) -> Response:
+    """A short HTML page for an error status; ``detail`` is escaped, never a traceback."""
+    import html
+    from http import HTTPStatus
+
+    try:
+        title = f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        title = str(status)
+    page = (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>\n'
+        f"<body><h1>{title}</h1>"
+    )
+    if detail:
+        page += f"<p>{html.escape(detail)}</p>"
+    return text_response(status, page + "</body></html>\n", extra)

@@ -1,0 +1,381 @@
+"""Serve a directory tree: GET/HEAD/OPTIONS, validators, conditionals, ranges.
+
+The rules people compare us on (nginx, ``python -m http.server``) and where
+they come from:
+
+* nothing outside ``root`` is ever opened: the path is decoded once,
+  normalised lexically, then resolved with realpath and checked again, so
+  ``..`` tricks and symlinks leading out both end in 404;
+* only regular files and directories are served; a FIFO or device could block
+  the event loop or never end;
+* conditionals are evaluated in the order of RFC 9110 section 13.2.2, ranges
+  per section 14;
+* a Content-Length can never be wrong: small files are read into memory (the
+  body is what was read), larger ones are sent as a FileSlice sized by the
+  fstat of the open file, and the exchange aborts if the file shrinks.
+"""
+
+from __future__ import annotations
+
+import html
+import mimetypes
+import os
+import re
+import secrets
+import stat
+from io import FileIO
+from urllib.parse import unquote_to_bytes
+
+from ..http.dates import http_date, parse_http_date
+from ..http.headers import Headers
+from ..http.ranges import (
+    ByteRange,
+    RangeNotSatisfiable,
+    content_range,
+    parse_range,
+    ranges_overlap,
+    unsatisfied_range,
+)
+from . import listing
+from .response import FileSlice, Part, Response, error_page, text_response
+
+ALLOWED_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
+_ALLOW = (b"Allow", b"GET, HEAD, OPTIONS")
+# More parts than this, or overlapping ones, get the whole file (RFC 9110
+# section 14.2 allows it): a few bytes of header must not buy megabytes.
+MAX_MULTIPART_RANGES = 16
+
+# The platform's tables differ between machines; start from Python's built-in
+# defaults only and pin what browsers care about. Lookup is by the last suffix
+# alone, so "x.tar.gz" is application/gzip and never gets a Content-Encoding
+# that would make a browser unpack the download.
+_EXTRA_TYPES = {
+    ".html": "text/html", ".htm": "text/html", ".css": "text/css",
+    ".js": "text/javascript", ".mjs": "text/javascript",  # RFC 9239
+    ".json": "application/json", ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain", ".md": "text/markdown", ".csv": "text/csv",
+    ".xml": "application/xml", ".svg": "image/svg+xml",
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif",
+    ".ico": "image/vnd.microsoft.icon",
+    ".wasm": "application/wasm",  # required by WebAssembly.instantiateStreaming
+    ".pdf": "application/pdf", ".woff": "font/woff", ".woff2": "font/woff2",
+    ".mp4": "video/mp4", ".webm": "video/webm", ".mp3": "audio/mpeg",
+    ".zip": "application/zip", ".gz": "application/gzip", ".tar": "application/x-tar",
+}  # fmt: skip
+_TYPES: dict[str, str] = {**mimetypes.MimeTypes(filenames=()).types_map[True], **_EXTRA_TYPES}
+_CHARSET_TYPES = frozenset(
+    {"application/javascript", "application/json", "application/manifest+json",
+     "application/xml", "image/svg+xml"}
+)  # fmt: skip
+
+# O_NONBLOCK: a FIFO swapped in after our stat must not block open().
+# O_NOFOLLOW: the path is already resolved, so a symlink there now is a race.
+_OPEN_FLAGS = os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+# Bytes that must not reach a Location header unencoded.
+_UNSAFE_LOCATION = re.compile(rb"[^\x21-\x7e]")
+_ETAG = re.compile(r'(W/)?("[\x21\x23-\x7e\x80-\xff]*")')
+
+
+def guess_content_type(name: str) -> bytes:
+    """The Content-Type for a file name, with a charset where browsers need one."""
+    ctype = _TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+    if ctype.startswith("text/") or ctype in _CHARSET_TYPES:
+        ctype += "; charset=utf-8"
+    return ctype.encode("ascii")
+
+
+class StaticFiles:
+    """Files under ``root``; hidden names (".git", ".env") only if ``dotfiles``."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        dotfiles: bool = False,
+        small_file_limit: int = 64 * 1024,
+    ) -> None:
+        self.root = os.path.realpath(os.fspath(root))
+        if not os.path.isdir(self.root):
+            raise NotADirectoryError(f"static root is not a directory: {self.root}")
+        self._inside = self.root if self.root.endswith(os.sep) else self.root + os.sep
+        self.dotfiles = dotfiles
+        self.small_file_limit = small_file_limit
+
+    def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response:
+        """The response to ``method`` on the raw (percent-encoded) ``path``."""
+        if method == "OPTIONS":
+            return Response(204, [_ALLOW])
+        if method not in ALLOWED_METHODS:
+            return _error(405, [_ALLOW])
+        try:
+            # HEAD takes the same path as GET: the exchange drops the body.
+            return self._get(path, query, headers)
+        except PermissionError:
+            return _error(403)
+        except (OSError, ValueError):
+            # ENAMETOOLONG, ELOOP, a file vanishing mid-request: all "not here".
+            return _error(404)
+
+    def _resolve(self, path: str) -> str | None:
+        real = os.path.realpath(path)
+        return real if real == self.root or real.startswith(self._inside) else None
+
+    def _get(self, path: bytes, query: bytes, headers: Headers) -> Response:
+        if not path.startswith(b"/"):
+            return _error(400)
+        decoded = unquote_to_bytes(path)  # once: "%252e" must stay "%2e"
+        if b"\x00" in decoded:
+            return _error(400)
+        if b"\\" in decoded:
+            # A separator on Windows, and "/\host" is "//host" to browsers.
+            return _error(404)
+        segments = _normalise(decoded)
+        if segments is None:
+            return _error(404)
+        if not self.dotfiles and any(s.startswith(b".") for s in segments):
+            return _error(404)
+        requested = os.path.join(self.root, *map(os.fsdecode, segments))
+        real = self._resolve(requested)
+        if real is None:
+            return _error(404)
+        st = os.stat(real)
+        if stat.S_ISDIR(st.st_mode):
+            if not path.endswith(b"/"):
+                return _redirect(path, query)
+            return self._directory(real, segments, headers)
+        if stat.S_ISREG(st.st_mode) and not decoded.endswith(b"/"):
+            # The type follows the name asked for, as in nginx, not a symlink's target.
+            return self._file(real, guess_content_type(requested), headers)
+        return _error(404)
+
+    def _directory(self, real: str, segments: list[bytes], headers: Headers) -> Response:
+        index = self._resolve(os.path.join(real, "index.html"))
+        if index is not None:
+            try:
+                if stat.S_ISREG(os.stat(index).st_mode):
+                    return self._file(index, b"text/html; charset=utf-8", headers)
+            except FileNotFoundError:
+                pass
+        entries = listing.scan(real, dotfiles=self.dotfiles)
+        url_path = "/" + "".join(s.decode("utf-8", "replace") + "/" for s in segments)
+        body = listing.render(url_path, entries)
+        return Response(200, [(b"Content-Type", b"text/html; charset=utf-8")], body)
+
+    def _file(self, real: str, ctype: bytes, headers: Headers) -> Response:
+        opened = _open_regular(real)
+        if opened is None:
+            return _error(404)
+        file, st = opened
+        keep = False
+        try:
+            response = self._file_response(file, st, ctype, headers)
+            keep = response.file is not None
+            return response
+        finally:
+            if not keep:
+                file.close()
+
+    def _file_response(
+        self, file: FileIO, st: os.stat_result, ctype: bytes, headers: Headers
+    ) -> Response:
+        # Like nginx, but with nanoseconds so two writes within a second differ.
+        etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+        mtime = st.st_mtime_ns // 1_000_000_000  # HTTP dates have whole seconds
+        validators = [(b"ETag", etag.encode("ascii")), (b"Last-Modified", http_date(mtime))]
+        status = _preconditions(headers, etag, mtime)
+        if status == 412:
+            return _error(412)
+        if status == 304:
+            # RFC 9110 section 15.4.5: validators yes, content metadata no.
+            return Response(304, validators)
+
+        fd = file.fileno()
+        data = _read_all(fd, st.st_size) if st.st_size <= self.small_file_limit else None
+        # For a small file, the bytes read are the truth even if it changed.
+        size = st.st_size if data is None else len(data)
+
+        def part(start: int, end: int) -> Part:
+            if data is not None:
+                return data[start : end + 1]
+            return FileSlice(fd, start, end - start + 1)
+
+        try:
+            ranges = _requested_ranges(headers, etag, mtime, size)
+        except RangeNotSatisfiable:
+            return _error(416, [(b"Content-Range", unsatisfied_range(size))])
+        if ranges is not None and (len(ranges) > MAX_MULTIPART_RANGES or ranges_overlap(ranges)):
+            ranges = None
+
+        head = [*validators, (b"Accept-Ranges", b"bytes")]
+        if not ranges:
+            parts: list[Part] = [part(0, size - 1)] if size else []
+            return _body_response(200, [(b"Content-Type", ctype), *head], parts, file, data)
+        if len(ranges) == 1:
+            start, end = ranges[0]
+            fields = [(b"Content-Type", ctype), (b"Content-Range", content_range(start, end, size))]
+            return _body_response(206, [*fields, *head], [part(start, end)], file, data)
+
+        # RFC 9110 section 14.6: each part is "--boundary", its own fields, a
+        # blank line and the bytes; a CRLF before every next delimiter and a
+        # final "--boundary--".
+        boundary = secrets.token_hex(16).encode("ascii")
+        parts = []
+        for start, end in ranges:
+            parts.append(
+                b"--%s\r\nContent-Type: %s\r\nContent-Range: %s\r\n\r\n"
+                % (boundary, ctype, content_range(start, end, size))
+            )
+            parts += [part(start, end), b"\r\n"]
+        parts.append(b"--%s--\r\n" % boundary)
+        multipart = b"multipart/byteranges; boundary=" + boundary
+        return _body_response(206, [(b"Content-Type", multipart), *head], parts, file, data)
+
+
+def _normalise(decoded: bytes) -> list[bytes] | None:
+    """The path's segments without ".", ".." and empty ones; None if it climbs out."""
+    out: list[bytes] = []
+    for segment in decoded.split(b"/"):
+        if segment in (b"", b"."):
+            continue
+        if segment == b"..":
+            if not out:
+                return None
+            out.pop()
+        else:
+            out.append(segment)
+    return out
+
+
+def _opener(path: str, flags: int) -> int:
+    return os.open(path, flags | _OPEN_FLAGS)
+
+
+def _open_regular(path: str) -> tuple[FileIO, os.stat_result] | None:
+    """The open file and its fstat, or None if it is not a regular file.
+
+    The fstat of the descriptor is what counts: the stat done before open only
+    spared us opening the wrong thing, and the path may have changed since.
+    """
+    # No "with": on success the open file is handed to the Response.
+    file = open(path, "rb", buffering=0, opener=_opener)  # noqa: SIM115
+    try:
+        st = os.fstat(file.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            file.close()
+            return None
+        # Back to ordinary semantics for pread/sendfile on odd file systems.
+        os.set_blocking(file.fileno(), True)
+    except BaseException:
+        file.close()
+        raise
+    return file, st
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    offset = 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:  # the file shrank; serve what is there
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _body_response(
+    status: int,
+    fields: list[tuple[bytes, bytes]],
+    parts: list[Part],
+    file: FileIO,
+    data: bytes | None,
+) -> Response:
+    if data is not None:
+        # Every part is bytes when the file was read into memory.
+        return Response(status, fields, b"".join(p for p in parts if isinstance(p, bytes)))
+    return Response(status, fields, _coalesce(parts), file=file)
+
+
+def _coalesce(parts: list[Part]) -> list[Part]:
+    """Adjacent bytes parts joined, so the exchange makes fewer writes."""
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, bytes) and out and isinstance(out[-1], bytes):
+            out[-1] += p
+        else:
+            out.append(p)
+    return out
+
+
+def _etag_matches(field: str, etag: str, *, weak: bool) -> bool:
+    """RFC 9110 section 8.8.3.2: weak comparison ignores W/, strong refuses it."""
+    if field.strip() == "*":
+        return True
+    return any(tag == etag and (weak or not w) for w, tag in _ETAG.findall(field))
+
+
+def _single_date(headers: Headers, name: str) -> float | None:
+    # RFC 9110 sections 13.1.3/13.1.4: ignore an invalid date or a list of them.
+    if headers.count(name) != 1:
+        return None
+    raw = headers.get_raw(name)
+    return None if raw is None else parse_http_date(raw)
+
+
+def _preconditions(headers: Headers, etag: str, mtime: int) -> int | None:
+    """412, 304 or None (go on), in the order of RFC 9110 section 13.2.2.
+
+    Only GET and HEAD get here, so a true If-None-Match always means 304.
+    """
+    if_match = headers.get("if-match")
+    if if_match is not None:
+        if not _etag_matches(if_match, etag, weak=False):
+            return 412
+    else:
+        since = _single_date(headers, "if-unmodified-since")
+        if since is not None and mtime > since:
+            return 412
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        return 304 if _etag_matches(if_none_match, etag, weak=True) else None
+    since = _single_date(headers, "if-modified-since")
+    if since is not None and mtime <= since:
+        return 304
+    return None
+
+
+def _requested_ranges(headers: Headers, etag: str, mtime: int, size: int) -> list[ByteRange] | None:
+    """The ranges to serve, None for the whole file; may raise RangeNotSatisfiable."""
+    value = headers.get("range")  # several Range fields join into invalid syntax
+    if value is None:
+        return None
+    if_range = headers.get("if-range")
+    if if_range is not None:
+        if_range = if_range.strip()
+        if if_range.startswith(('"', 'W/"')):
+            # Strong comparison (RFC 9110 section 13.1.5): a weak tag never matches.
+            if if_range != etag:
+                return None
+        elif parse_http_date(if_range) != mtime:
+            # A date must equal Last-Modified exactly; an invalid one never does.
+            return None
+    return parse_range(value, size)
+
+
+def _redirect(path: bytes, query: bytes) -> Response:
+    # "//host/dir" would be a network-path reference: an open redirect
+    # (CVE-2021-28861 in http.server). One leading slash keeps it on this host.
+    target = b"/" + path.lstrip(b"/") + b"/"
+    if query:
+        target += b"?" + query
+    target = _UNSAFE_LOCATION.sub(lambda m: b"%%%02X" % m[0][0], target)
+    href = html.escape(target.decode("ascii"))
+    return text_response(
+        301, f'<!DOCTYPE html>\n<a href="{href}">Moved here</a>\n', [(b"Location", target)]
+    )
+
+
+def _error(status: int, extra: list[tuple[bytes, bytes]] | None = None) -> Response:
+    return error_page(status, extra=extra)
