@@ -5,10 +5,15 @@ from __future__ import annotations
 import time
 from datetime import timezone
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 
 
+@lru_cache(maxsize=4096)
 def http_date(timestamp: float) -> bytes:
-    """``Sun, 06 Nov 1994 08:49:37 GMT`` for a POSIX timestamp."""
+    """``Sun, 06 Nov 1994 08:49:37 GMT`` for a POSIX timestamp.
+
+    Cached: the same file's Last-Modified is asked for on every request.
+    """
     return formatdate(timestamp, usegmt=True).encode("ascii")
 
 

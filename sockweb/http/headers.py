@@ -22,9 +22,9 @@ Name = str | bytes
 
 
 def _key(name: Name) -> bytes:
-    if isinstance(name, str):
-        name = name.encode("latin-1")
-    return name.lower()
+    if name.__class__ is bytes:
+        return name.lower()
+    return name.encode("latin-1").lower()  # type: ignore[union-attr]
 
 
 def is_token(value: bytes) -> bool:
@@ -75,6 +75,10 @@ class Headers:
 
     def get_all(self, name: Name) -> list[str]:
         return [v.decode("latin-1") for v in self._idx().get(_key(name), ())]
+
+    def has_any(self, names: frozenset[bytes]) -> bool:
+        """Whether any of ``names`` (lower-case bytes) is present: one set test."""
+        return not self._idx().keys().isdisjoint(names)
 
     def count(self, name: Name) -> int:
         return len(self._idx().get(_key(name), ()))

@@ -71,8 +71,14 @@ _CHARSET_TYPES = frozenset(
 )  # fmt: skip
 
 # O_NONBLOCK: a FIFO swapped in after our stat must not block open().
-# O_NOFOLLOW: the path is already resolved, so a symlink there now is a race.
-_OPEN_FLAGS = os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS = os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_HTML = b"text/html; charset=utf-8"
+# Most requests carry none of these; one set test spares the rest.
+_CONDITIONAL = frozenset(
+    {b"if-match", b"if-none-match", b"if-modified-since", b"if-unmodified-since", b"range"}
+)
+_PROC_FD = "/proc/self/fd/"
+_HAS_PROC = os.path.isdir(_PROC_FD)
 # Bytes that must not reach a Location header unencoded.
 _UNSAFE_LOCATION = re.compile(rb"[^\x21-\x7e]")
 _ETAG = re.compile(r'(W/)?("[\x21\x23-\x7e\x80-\xff]*")')
@@ -118,9 +124,8 @@ class StaticFiles:
             # ENAMETOOLONG, ELOOP, a file vanishing mid-request: all "not here".
             return _error(404)
 
-    def _resolve(self, path: str) -> str | None:
-        real = os.path.realpath(path)
-        return real if real == self.root or real.startswith(self._inside) else None
+    def _inside_root(self, real: str) -> bool:
+        return real == self.root or real.startswith(self._inside)
 
     def _get(self, path: bytes, query: bytes, headers: Headers) -> Response:
         if not path.startswith(b"/"):
@@ -137,36 +142,49 @@ class StaticFiles:
         if not self.dotfiles and any(s.startswith(b".") for s in segments):
             return _error(404)
         requested = os.path.join(self.root, *map(os.fsdecode, segments))
-        real = self._resolve(requested)
-        if real is None:
-            return _error(404)
-        st = os.stat(real)
+        # stat before open: a FIFO or a device is never opened at all.
+        st = os.stat(requested)
         if stat.S_ISDIR(st.st_mode):
+            real = os.path.realpath(requested)
+            if not self._inside_root(real):
+                return _error(404)
             if not path.endswith(b"/"):
                 return _redirect(path, query)
             return self._directory(real, segments, headers)
         if stat.S_ISREG(st.st_mode) and not decoded.endswith(b"/"):
             # The type follows the name asked for, as in nginx, not a symlink's target.
-            return self._file(real, guess_content_type(requested), headers)
+            return self._file(requested, guess_content_type(requested), headers)
         return _error(404)
 
     def _directory(self, real: str, segments: list[bytes], headers: Headers) -> Response:
-        index = self._resolve(os.path.join(real, "index.html"))
+        try:
+            index = self._open_inside(os.path.join(real, "index.html"))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            index = None
         if index is not None:
-            try:
-                if stat.S_ISREG(os.stat(index).st_mode):
-                    return self._file(index, b"text/html; charset=utf-8", headers)
-            except FileNotFoundError:
-                pass
+            return self._serve_open(index, _HTML, headers)
         entries = listing.scan(real, dotfiles=self.dotfiles)
         url_path = "/" + "".join(s.decode("utf-8", "replace") + "/" for s in segments)
         body = listing.render(url_path, entries)
-        return Response(200, [(b"Content-Type", b"text/html; charset=utf-8")], body)
+        return Response(200, [(b"Content-Type", _HTML)], body)
 
-    def _file(self, real: str, ctype: bytes, headers: Headers) -> Response:
-        opened = _open_regular(real)
-        if opened is None:
-            return _error(404)
+    def _open_inside(self, path: str) -> tuple[FileIO, os.stat_result] | None:
+        """The open regular file at ``path`` if it really lies inside root."""
+        opened = _open_regular(path)
+        # Checked on the descriptor actually opened, so a symlink swapped in
+        # after any earlier look cannot lead out of root.
+        if opened is not None and not self._inside_root(_opened_path(opened[0].fileno(), path)):
+            opened[0].close()
+            return None
+        return opened
+
+    def _file(self, path: str, ctype: bytes, headers: Headers) -> Response:
+        opened = self._open_inside(path)
+        return _error(404) if opened is None else self._serve_open(opened, ctype, headers)
+
+    def _serve_open(
+        self, opened: tuple[FileIO, os.stat_result], ctype: bytes, headers: Headers
+    ) -> Response:
         file, st = opened
         keep = False
         try:
@@ -184,7 +202,8 @@ class StaticFiles:
         etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
         mtime = st.st_mtime_ns // 1_000_000_000  # HTTP dates have whole seconds
         validators = [(b"ETag", etag.encode("ascii")), (b"Last-Modified", http_date(mtime))]
-        status = _preconditions(headers, etag, mtime)
+        conditional = headers.has_any(_CONDITIONAL)
+        status = _preconditions(headers, etag, mtime) if conditional else None
         if status == 412:
             return _error(412)
         if status == 304:
@@ -202,7 +221,7 @@ class StaticFiles:
             return FileSlice(fd, start, end - start + 1)
 
         try:
-            ranges = _requested_ranges(headers, etag, mtime, size)
+            ranges = _requested_ranges(headers, etag, mtime, size) if conditional else None
         except RangeNotSatisfiable:
             return _error(416, [(b"Content-Range", unsatisfied_range(size))])
         if ranges is not None and (len(ranges) > MAX_MULTIPART_RANGES or ranges_overlap(ranges)):
@@ -271,6 +290,17 @@ def _open_regular(path: str) -> tuple[FileIO, os.stat_result] | None:
         file.close()
         raise
     return file, st
+
+
+def _opened_path(fd: int, path: str) -> str:
+    """Where the open descriptor really is: one readlink on Linux, not an lstat
+    per path component as realpath costs (and race-free, unlike realpath)."""
+    if _HAS_PROC:
+        try:
+            return os.readlink(f"{_PROC_FD}{fd}")
+        except OSError:
+            pass
+    return os.path.realpath(path)
 
 
 def _read_all(fd: int, size: int) -> bytes:
