@@ -53,6 +53,9 @@ def check_request_head(http_version: str, method: bytes, headers: Headers) -> No
             # RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing.
             raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request", 400)
         codings = [t for v in te for t in _tokens(v)]
+        if not codings or codings[-1] != b"chunked":
+            # RFC 9112 section 6.3 item 4: no final chunked, no way to frame it.
+            raise RemoteProtocolError("Transfer-Encoding must end with chunked", 400)
         if codings != [b"chunked"]:
             # RFC 9112 section 6.1: a coding we do not implement -> 501.
             raise RemoteProtocolError("unsupported transfer coding", 501)
@@ -84,29 +87,26 @@ def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes]:
     Absolute-form (``GET http://host/x HTTP/1.0``, as the seed's client sends)
     is reduced to its path; a proxy is not what this server is.
     """
+    # A fragment never belongs on the wire (RFC 9110 section 7.1): drop it first,
+    # so "/a#x?y" has no query.
+    target = target.partition(b"#")[0]
     if target[:1] == b"/":
         path, _, query = target.partition(b"?")
-    elif target == b"*":
+        return path, query
+    if target == b"*":
         if method != b"OPTIONS":
             raise RemoteProtocolError("asterisk-form is only for OPTIONS", 400)
         return b"*", b""
-    else:
-        scheme, sep, rest = target.partition(b"://")
-        if not sep or scheme.lower() not in (b"http", b"https"):
-            raise RemoteProtocolError("invalid request target", 400)
-        slash = rest.find(b"/")
-        question = rest.find(b"?")
-        if slash == -1 or (question != -1 and question < slash):
-            cut = question if question != -1 else len(rest)
-            path, query = b"/", rest[cut + 1:] if question != -1 else b""
-        else:
-            path, _, query = rest[slash:].partition(b"?")
-    # A fragment never belongs on the wire (RFC 9110 section 7.1); drop it.
-    if b"#" in query:
-        query = query.partition(b"#")[0]
-    elif b"#" in path:
-        path = path.partition(b"#")[0]
-    return path, query
+    scheme, sep, rest = target.partition(b"://")
+    if not sep or scheme.lower() not in (b"http", b"https"):
+        raise RemoteProtocolError("invalid request target", 400)
+    authority_end = len(rest)
+    for mark in (b"/", b"?"):
+        at = rest.find(mark)
+        if at != -1 and at < authority_end:
+            authority_end = at
+    path, _, query = rest[authority_end:].partition(b"?")
+    return path or b"/", query
 
 
 def has_no_body(method: bytes, status: int) -> bool:

@@ -24,8 +24,9 @@ from .limits import DEFAULT_LIMITS, Limits
 
 Event = RequestHead | Data | RemoteProtocolError | object
 
-# A request line that starts like one: a method token and a space.
-_METHOD_TOKEN = re.compile(rb"(?:\r?\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ ")
+# A request line that starts like one: a method token and a space (or the end
+# of what has come so far: llhttp refuses "FO" before the rest arrives).
+_METHOD_TOKEN = re.compile(rb"(?:\r?\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?: |\Z)")
 
 
 class _Stop(Exception):
@@ -44,6 +45,7 @@ class RequestParser:
         "_limits",
         "_parser",
         "_since_emit",
+        "_start",
         "_url",
         "_url_size",
         "dead",
@@ -65,6 +67,9 @@ class RequestParser:
         self._body_size = 0
         self._error: RemoteProtocolError | None = None
         self.dead = False
+        # The first bytes of a message whose method is still incomplete, so an
+        # unknown method split across reads is still told apart from garbage.
+        self._start = b""
 
     @property
     def in_head(self) -> bool:
@@ -90,12 +95,16 @@ class RequestParser:
         except httptools.HttpParserCallbackError:
             self._fail(self._error or RemoteProtocolError("malformed request"))
         except httptools.HttpParserInvalidMethodError:
-            if self._in_head is False or _METHOD_TOKEN.match(data):
+            if _METHOD_TOKEN.match(self._start + data):
                 self._fail(RemoteProtocolError("unknown method", 501))
             else:
                 self._fail(RemoteProtocolError("malformed request line"))
         except httptools.HttpParserError as exc:
             self._fail(_classify(str(exc)))
+        if self._in_head and not self._url and not self.dead:
+            self._start = (self._start + data)[:64]
+        else:
+            self._start = b""
         if self._in_head and not self._emitted and not self.dead:
             self._since_emit += len(data)
             if self._since_emit > self._limits.max_field_size:
@@ -127,10 +136,14 @@ class RequestParser:
         self._url_size += len(url)
         self._emitted = True
         self._since_emit = 0
-        if self._url_size > self._limits.max_request_line:
+        # The whole line counts: method, two spaces, target and "HTTP/1.1".
+        if self._url_size + len(self._parser.get_method()) + 10 > self._limits.max_request_line:
             self._stop("request line too long", 414)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # RFC 9110 section 5.5: whitespace around a value is not part of it;
+        # llhttp drops the leading OWS only.
+        value = value.rstrip(b" \t")
         self._fields.append((name, value))
         self._emitted = True
         self._since_emit = 0

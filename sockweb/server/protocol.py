@@ -65,6 +65,7 @@ class Handler(Protocol):
 class HttpProtocol(asyncio.Protocol):
     __slots__ = (
         "_answered",
+        "_body_head",
         "_closed",
         "_closing",
         "_drain_waiter",
@@ -107,6 +108,7 @@ class HttpProtocol(asyncio.Protocol):
         self._rejected = False
         self._closed = False  # the transport is closing: input is discarded
         self._peer_eof = False
+        self._body_head: RequestHead | None = None  # waiting for its body to end
 
     # -- asyncio callbacks ---------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -137,8 +139,9 @@ class HttpProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         self._peer_eof = True
-        if self._closed or not (self._busy() or self._msg_open or self._got_bytes):
-            return None  # nothing in flight: let the transport close
+        if self._closed or not self._busy():
+            # Nothing in flight: a half-sent request can never be completed now.
+            return None
         # A half-closed client (``nc -N``) still gets its answer, then we close.
         self._closing = True
         return True
@@ -167,32 +170,42 @@ class HttpProtocol(asyncio.Protocol):
             self.deadline = now + self.state.config.timeout_io
         self._got_bytes = True
         for event in self.parser.feed(data):
+            if self._closed:
+                break  # bytes after a closing response are dropped
             if event.__class__ is Data:
-                continue  # static and hello handlers take no body
+                continue  # static and hello handlers take no body: counted, dropped
             if isinstance(event, RequestHead):
                 self._msg_open = True
                 self._answered = False
-                self.phase = BODY if event.body_expected else RESPONDING
                 if event.body_expected:
+                    # Answered when the body is complete, so a body that breaks
+                    # its framing or its limit gets its 400/413, not a 200.
+                    self._body_head = event
+                    self.phase = BODY
                     self.deadline = now + self.state.config.timeout_io
-                self._enqueue(event)
+                    if event.expect_continue and not self._busy() and self.transport:
+                        # Like nginx, say 100 even when the body will only be
+                        # discarded: the client sends it and the connection lives.
+                        self.transport.write(CONTINUE)
+                else:
+                    self.phase = RESPONDING
+                    self._enqueue(event)
             elif isinstance(event, EndOfMessage):
                 self._msg_open = False
                 self._got_bytes = False
-                if self.phase == BODY:
+                head = self._body_head
+                if head is not None:
+                    self._body_head = None
                     self.phase = RESPONDING
-                if self._answered and not self._busy():
+                    self._enqueue(head)
+                elif self._answered and not self._busy():
                     self._go_idle()
             elif isinstance(event, RemoteProtocolError):
-                if self._msg_open:
-                    # The broken message already has (or will have) its answer:
-                    # the connection can only be dropped, after that answer.
-                    log.info("%s: %s", self.peer, event)
-                    self._closing = True
-                    if not self._busy():
-                        self._close()
-                else:
-                    self._enqueue(event)
+                # A request whose body broke the rules is answered with the
+                # error instead; after an error nothing more is parsed.
+                self._body_head = None
+                self._msg_open = False
+                self._enqueue(event)
 
     # -- answering -----------------------------------------------------------
     def _busy(self) -> bool:
@@ -219,11 +232,6 @@ class HttpProtocol(asyncio.Protocol):
         except ProtocolError as exc:
             self._respond(item, error_response(exc), keep_alive=False)
             return
-        if item.expect_continue and self._msg_open:
-            # Like nginx, say 100 even when the body will only be discarded:
-            # the client then sends it and the connection stays usable.
-            assert self.transport is not None
-            self.transport.write(CONTINUE)
         try:
             response = state.handler.handle(
                 item.method.decode("ascii"), path, query, item.headers
@@ -235,7 +243,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _respond(self, head: RequestHead | None, response: Response, keep_alive: bool) -> None:
         transport = self.transport
-        if transport is None or transport.is_closing():
+        if transport is None or transport.is_closing() or self._closed:
             response.close()
             return
         method = head.method if head is not None else b"GET"
