@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import socket
+import stat
 import sys
 from typing import TextIO
 
@@ -67,9 +68,15 @@ def make_handler(config: ServerConfig) -> Handler:
 
 
 def check_directory(path: str) -> None:
-    if not os.path.exists(path):
-        raise StartupError(f"no such directory: {path}")
-    if not os.path.isdir(path):
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise StartupError(f"no such directory: {path}") from None
+    except PermissionError:
+        raise StartupError(f"permission denied: {path}") from None
+    except OSError as exc:
+        raise StartupError(f"cannot use {path}: {exc.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode):
         raise StartupError(f"not a directory: {path}")
     if not os.access(path, os.R_OK | os.X_OK):
         raise StartupError(f"permission denied: {path}")

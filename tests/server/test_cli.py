@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -137,3 +138,36 @@ def test_response_in_flight_finishes_on_shutdown(start_server, site: Path) -> No
     assert status == 200 and headers.get("connection") != "close"  # decided before the signal
     assert body == (site / "huge.bin").read_bytes()
     assert server.proc.wait(10) == 0
+
+
+def _as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``sockweb`` as uid 65534: root would be allowed everything."""
+    if os.geteuid() == 0:
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    else:
+        prefix = []
+    return subprocess.run([*prefix, sys.executable, "-m", "sockweb", *args],
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_unreadable_directory_is_one_line_exit_2() -> None:
+    # Not under tmp_path: its parents are private to root, so nobody would
+    # not even see the directory.
+    with tempfile.TemporaryDirectory() as parent:
+        os.chmod(parent, 0o755)
+        locked = Path(parent) / "locked"
+        locked.mkdir(mode=0o000)
+        out = _as_nobody("serve", str(locked), "--port", "0")
+        unseen = _as_nobody("serve", str(locked / "below"), "--port", "0")
+        locked.chmod(0o755)
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"sockweb: permission denied: {locked}"
+    assert unseen.returncode == 2
+    assert unseen.stderr.strip() == f"sockweb: permission denied: {locked / 'below'}"
+
+
+def test_privileged_port_is_one_line_exit_2() -> None:
+    out = _as_nobody("serve", "--hello", "--host", "127.0.0.1", "--port", "80")
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "sockweb: cannot listen on 127.0.0.1:80: permission denied (ports below 1024 need root)")
