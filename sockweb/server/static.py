@@ -44,6 +44,9 @@ _ALLOW = (b"Allow", b"GET, HEAD, OPTIONS")
 # More parts than this, or overlapping ones, get the whole file (RFC 9110
 # section 14.2 allows it): a few bytes of header must not buy megabytes.
 MAX_MULTIPART_RANGES = 16
+# Small files kept in memory, at most this many (x small_file_limit bytes):
+# the stat that validates an entry costs less than open, read and close.
+CACHE_ENTRIES = 256
 
 # The platform's tables differ between machines; start from Python's built-in
 # defaults only and pin what browsers care about. Lookup is by the last suffix
@@ -108,6 +111,10 @@ class StaticFiles:
         self._inside = self.root if self.root.endswith(os.sep) else self.root + os.sep
         self.dotfiles = dotfiles
         self.small_file_limit = small_file_limit
+        # path -> (identity, content, stat, Content-Type) of small files read
+        # before; an entry serves only while a stat of the path shows the very
+        # same file (inode, size, mtime, ctime), so no change is ever missed.
+        self._cache: dict[str, tuple[tuple[int, ...], bytes, os.stat_result, bytes]] = {}
 
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response:
         """The response to ``method`` on the raw (percent-encoded) ``path``."""
@@ -152,6 +159,10 @@ class StaticFiles:
                 return _redirect(path, query)
             return self._directory(real, segments, headers)
         if stat.S_ISREG(st.st_mode) and not decoded.endswith(b"/"):
+            cached = self._cache.get(requested)
+            if cached is not None and cached[0] == _identity(st):
+                _, data, cached_st, ctype = cached
+                return self._file_response(None, cached_st, ctype, headers, data)
             # The type follows the name asked for, as in nginx, not a symlink's target.
             return self._file(requested, guess_content_type(requested), headers)
         return _error(404)
@@ -180,7 +191,23 @@ class StaticFiles:
 
     def _file(self, path: str, ctype: bytes, headers: Headers) -> Response:
         opened = self._open_inside(path)
-        return _error(404) if opened is None else self._serve_open(opened, ctype, headers)
+        if opened is None:
+            return _error(404)
+        file, st = opened
+        if st.st_size > self.small_file_limit:
+            return self._serve_open(opened, ctype, headers)
+        with file:
+            data = _read_all(file.fileno(), st.st_size)
+            # Kept only if what was read is the whole file as fstat saw it.
+            if len(data) == st.st_size and _identity(os.fstat(file.fileno())) == _identity(st):
+                self._remember(path, st, data, ctype)
+        return self._file_response(None, st, ctype, headers, data)
+
+    def _remember(self, path: str, st: os.stat_result, data: bytes, ctype: bytes) -> None:
+        cache = self._cache
+        if path not in cache and len(cache) >= CACHE_ENTRIES:
+            del cache[next(iter(cache))]  # the oldest entry
+        cache[path] = (_identity(st), data, st, ctype)
 
     def _serve_open(
         self, opened: tuple[FileIO, os.stat_result], ctype: bytes, headers: Headers
@@ -196,7 +223,12 @@ class StaticFiles:
                 file.close()
 
     def _file_response(
-        self, file: FileIO, st: os.stat_result, ctype: bytes, headers: Headers
+        self,
+        file: FileIO | None,
+        st: os.stat_result,
+        ctype: bytes,
+        headers: Headers,
+        data: bytes | None = None,
     ) -> Response:
         # Like nginx, but with nanoseconds so two writes within a second differ.
         etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
@@ -210,8 +242,9 @@ class StaticFiles:
             # RFC 9110 section 15.4.5: validators yes, content metadata no.
             return Response(304, validators)
 
-        fd = file.fileno()
-        data = _read_all(fd, st.st_size) if st.st_size <= self.small_file_limit else None
+        fd = file.fileno() if file is not None else -1
+        if data is None and st.st_size <= self.small_file_limit:
+            data = _read_all(fd, st.st_size)
         # For a small file, the bytes read are the truth even if it changed.
         size = st.st_size if data is None else len(data)
 
@@ -303,6 +336,10 @@ def _opened_path(fd: int, path: str) -> str:
     return os.path.realpath(path)
 
 
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def _read_all(fd: int, size: int) -> bytes:
     chunks: list[bytes] = []
     offset = 0
@@ -319,7 +356,7 @@ def _body_response(
     status: int,
     fields: list[tuple[bytes, bytes]],
     parts: list[Part],
-    file: FileIO,
+    file: FileIO | None,
     data: bytes | None,
 ) -> Response:
     if data is not None:

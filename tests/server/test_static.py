@@ -872,3 +872,40 @@ def test_range_only_when_status_would_be_200_rfc9110_13_2_2(serve: Serve) -> Non
     assert serve(b"/hello.txt", ("Range", "bytes=0-4"), ("If-None-Match", ETAG)).status == 304
     assert serve(b"/hello.txt", ("Range", "bytes=0-4"), ("If-Match", '"x"')).status == 412
     assert serve(b"/hello.txt", ("Range", "bytes=99-"), ("If-None-Match", ETAG)).status == 304
+
+
+# -- the small-file cache: an entry serves only the very same file ------------
+
+
+def test_cached_file_rewritten_with_same_size_and_mtime_is_served_fresh(
+    root: Path, serve: Serve
+) -> None:
+    assert content(serve(b"/hello.txt")) == HELLO
+    write(root / "hello.txt", b"HELLO, WORLD\n")  # same size, same mtime: ctime moves
+    assert content(serve(b"/hello.txt")) == b"HELLO, WORLD\n"
+
+
+def test_cached_file_replaced_by_symlink_out_of_root_is_refused(
+    root: Path, tmp_path: Path, serve: Serve
+) -> None:
+    assert serve(b"/hello.txt").status == 200
+    (root / "hello.txt").unlink()
+    os.symlink(tmp_path / "secret.txt", root / "hello.txt")
+    response = serve(b"/hello.txt")
+    assert response.status == 404
+    assert b"SECRET" not in content(response)
+
+
+def test_cached_file_removed_is_404(root: Path, serve: Serve) -> None:
+    assert serve(b"/hello.txt").status == 200
+    (root / "hello.txt").unlink()
+    assert serve(b"/hello.txt").status == 404
+
+
+def test_cache_holds_a_bounded_number_of_files(tmp_path: Path) -> None:
+    for i in range(static.CACHE_ENTRIES + 10):
+        (tmp_path / f"f{i}.txt").write_bytes(b"x")
+    files = StaticFiles(tmp_path)
+    for i in range(static.CACHE_ENTRIES + 10):
+        assert files.handle("GET", f"/f{i}.txt".encode(), b"", Headers()).status == 200
+    assert len(files._cache) == static.CACHE_ENTRIES
