@@ -12,6 +12,7 @@ and the connection must close once the earlier requests have been answered.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import httptools
@@ -24,9 +25,10 @@ from .limits import DEFAULT_LIMITS, Limits
 
 Event = RequestHead | Data | RemoteProtocolError | object
 
-# A request line that starts like one: a method token and a space (or the end
-# of what has come so far: llhttp refuses "FO" before the rest arrives).
-_METHOD_TOKEN = re.compile(rb"(?:\r?\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?: |\Z)")
+# RFC 9110 section 5.6.2 tchar: what a method is made of.
+_TOKEN_PREFIX = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]*")
+# Longer than any registered method; past it a "method" is garbage (400).
+MAX_METHOD = 32
 
 
 class _Stop(Exception):
@@ -41,11 +43,13 @@ class RequestParser:
         "_events",
         "_fields",
         "_head_size",
+        "_in_body",
         "_in_head",
         "_limits",
         "_parser",
         "_since_emit",
         "_start",
+        "_undecided",
         "_url",
         "_url_size",
         "dead",
@@ -70,6 +74,8 @@ class RequestParser:
         # The first bytes of a message whose method is still incomplete, so an
         # unknown method split across reads is still told apart from garbage.
         self._start = b""
+        self._undecided: bytes | None = None
+        self._in_body = False
 
     @property
     def in_head(self) -> bool:
@@ -77,11 +83,17 @@ class RequestParser:
         return self._in_head
 
     def feed(self, data: bytes) -> list[Event]:
-        if self.dead:
-            return []
         events: list[Event] = []
         self._events = events
+        if self._undecided is not None:
+            # llhttp refused the method already; wait to see whether it was a
+            # whole token (501) or garbage (400), so the split cannot matter.
+            self._judge_method(self._undecided + data)
+            return events
+        if self.dead:
+            return events
         self._emitted = False
+        idle_at_start = not self._in_head and not self._in_body
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -95,9 +107,15 @@ class RequestParser:
         except httptools.HttpParserCallbackError:
             self._fail(self._error or RemoteProtocolError("malformed request"))
         except httptools.HttpParserInvalidMethodError:
-            if _METHOD_TOKEN.match(self._start + data):
-                self._fail(RemoteProtocolError("unknown method", 501))
+            self.dead = True
+            completed = events.count(END_OF_MESSAGE)
+            if not completed:
+                self._judge_method(self._start + data)
+            elif idle_at_start:
+                self._judge_method(data[_message_start(data, completed):])
             else:
+                # Where the refused message began cannot be told without the
+                # bytes of the one before it: call it malformed.
                 self._fail(RemoteProtocolError("malformed request line"))
         except httptools.HttpParserError as exc:
             self._fail(_classify(str(exc)))
@@ -111,6 +129,20 @@ class RequestParser:
                 status = 414 if not self._fields and self._url_size else 431
                 self._fail(RemoteProtocolError("request head too large", status))
         return events
+
+    def _judge_method(self, start: bytes) -> None:
+        """501 for a method token we do not know, 400 for anything else."""
+        start = start.lstrip(b"\r\n")
+        token = _TOKEN_PREFIX.match(start)
+        size = token.end() if token else 0
+        if size == len(start) and size < MAX_METHOD:
+            self._undecided = start  # all token so far: the verdict needs more bytes
+            return
+        self._undecided = None
+        if 0 < size < MAX_METHOD and start[size:size + 1] == b" ":
+            self._fail(RemoteProtocolError("unknown method", 501))
+        else:
+            self._fail(RemoteProtocolError("malformed request line"))
 
     def _fail(self, error: RemoteProtocolError) -> None:
         self.dead = True
@@ -159,6 +191,7 @@ class RequestParser:
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._in_body = True
         parser = self._parser
         version = parser.get_http_version()
         method = parser.get_method()
@@ -192,7 +225,41 @@ class RequestParser:
         self._events.append(Data(body))
 
     def on_message_complete(self) -> None:
+        self._in_body = False
         self._events.append(END_OF_MESSAGE)
+
+
+class _Counter:
+    """httptools callbacks that only count complete messages."""
+
+    def __init__(self) -> None:
+        self.completed = 0
+
+    def on_message_complete(self) -> None:
+        self.completed += 1
+
+
+def _completed(data: bytes) -> int:
+    counter = _Counter()
+    with contextlib.suppress(httptools.HttpParserError):
+        httptools.HttpRequestParser(counter).feed_data(data)
+    return counter.completed
+
+
+def _message_start(data: bytes, completed: int) -> int:
+    """Where the message after the first ``completed`` ones begins in ``data``.
+
+    Only on the error path: httptools does not tell where it stopped, so a
+    fresh parser is run on prefixes, in a binary search (O(n log n) bytes).
+    """
+    low, high = 0, len(data)
+    while low < high:
+        mid = (low + high) // 2
+        if _completed(data[:mid]) >= completed:
+            high = mid
+        else:
+            low = mid + 1
+    return low
 
 
 def _classify(reason: str) -> RemoteProtocolError:

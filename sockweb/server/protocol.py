@@ -142,8 +142,8 @@ class HttpProtocol(asyncio.Protocol):
         if self._closed or not self._busy():
             # Nothing in flight: a half-sent request can never be completed now.
             return None
-        # A half-closed client (``nc -N``) still gets its answer, then we close.
-        self._closing = True
+        # A half-closed client (``nc -N``) still gets every answer it asked
+        # for; the connection closes once nothing is left (_after_response).
         return True
 
     def pause_writing(self) -> None:
@@ -307,6 +307,9 @@ class HttpProtocol(asyncio.Protocol):
             if self._closing and not self._streaming:
                 self._close()
                 return
+        if self._peer_eof and not self._busy():
+            self._close()
+            return
         if not self._pending and not self._read_paused_by_writes():
             self._set_reading(True)
         if not self._busy() and not self._msg_open:
