@@ -1,5 +1,5 @@
 """sockweb: an HTTP server, client and terminal browser you can read byte by byte."""
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__"]

@@ -49,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(serve)
     serve.set_defaults(func=_serve)
+    from .client import command
+
+    get = sub.add_parser(
+        "get",
+        help="fetch a URL, like curl and HTTPie",
+        description="Fetch URL over HTTP/1.1 and show it.",
+        epilog=command.EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_arguments(get)
+    get.set_defaults(func=command.run)
     return parser
 
 

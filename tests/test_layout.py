@@ -14,7 +14,7 @@ PACKAGE = Path(sockweb.__file__).parent
 ALLOWED = {
     "http": {"http"},
     "server": {"http", "server", "_loop"},
-    "client": {"http", "client"},
+    "client": {"http", "client", "_version"},
     "browser": {"http", "client", "browser"},
 }
 

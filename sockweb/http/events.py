@@ -73,3 +73,21 @@ class EndOfMessage:
 
 
 END_OF_MESSAGE = EndOfMessage()
+
+
+class ResponseHead:
+    """A status line and its header fields, complete (RFC 9112 section 4)."""
+
+    __slots__ = ("status", "reason", "http_version", "headers", "keep_alive")
+
+    def __init__(
+        self, status: int, reason: bytes, http_version: str, headers: Headers, keep_alive: bool
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.http_version = http_version
+        self.headers = headers
+        self.keep_alive = keep_alive
+
+    def __repr__(self) -> str:
+        return f"<ResponseHead {self.status} {self.reason.decode('latin-1')!r}>"

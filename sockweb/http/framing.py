@@ -110,8 +110,13 @@ def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes]:
 
 
 def has_no_body(method: bytes, status: int) -> bool:
-    """RFC 9110 sections 9.3.2, 15.2, 15.3.5, 15.4.5: responses that carry no content."""
-    return method == b"HEAD" or status < 200 or status in (204, 304)
+    """RFC 9110 sections 9.3.2, 9.3.6, 15.2, 15.3.5, 15.4.5: responses with no content."""
+    return (
+        method == b"HEAD"
+        or status < 200
+        or status in (204, 304)
+        or (method == b"CONNECT" and status < 300)
+    )
 
 
 def chunk(data: bytes) -> bytes:

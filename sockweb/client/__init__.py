@@ -1,0 +1,1 @@
+"""The client half: URLs in, Responses out, over pooled HTTP/1.1 connections."""

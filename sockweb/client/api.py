@@ -1,0 +1,433 @@
+"""The client: ``sockweb.get(url)``, and ``sockweb.Client`` for a session.
+
+A Client holds what outlives one request: the connection pool, the cookie
+jar, TLS settings, default headers. ``request()`` builds the request, opens or
+reuses a connection (through a proxy when the environment says so), sends it,
+and follows redirects; the decisions themselves are pure functions in
+``redirects``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json as jsonlib
+import secrets
+import ssl
+import time
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
+
+from .._version import __version__
+from ..http.errors import RemoteProtocolError
+from ..http.headers import Headers
+from ..http.urls import URL, encode_query
+from .connection import Connection, Trace, open_socket, wrap_tls
+from .cookies import CookieJar
+from .decoding import accept_encoding
+from .errors import IncompleteBody, ProxyError, ReadError
+from .models import Body, Request, Response
+from .pool import Pool
+from .redirects import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    TooManyRedirects,
+    redirect_headers,
+    redirect_method,
+    redirect_url,
+)
+
+USER_AGENT = f"sockweb/{__version__}"
+DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: curl waits forever, which nobody wants
+MAX_CONTENT = 256 * 1024 * 1024  # what .content will hold in memory; streaming has no cap
+
+TimeoutArg = float | tuple[float | None, float | None] | None
+FileSpec = bytes | tuple[str, bytes] | tuple[str, bytes, str]
+Auth = tuple[str, str]
+
+
+def _timeouts(timeout: TimeoutArg) -> tuple[float | None, float | None]:
+    if isinstance(timeout, tuple):
+        return timeout
+    return timeout, timeout
+
+
+def basic_auth(user: str, password: str) -> bytes:
+    token = base64.b64encode(f"{user}:{password}".encode())
+    return b"Basic " + token
+
+
+def ssl_context(verify: bool = True, cacert: str | None = None) -> ssl.SSLContext:
+    """The system's trust store (or ``cacert``), host names checked, TLS 1.2 and later."""
+    context = ssl.create_default_context(cafile=cacert)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def encode_multipart(
+    fields: Iterable[tuple[str, str]], files: Mapping[str, FileSpec]
+) -> tuple[bytes, bytes]:
+    """(body, content type) of multipart/form-data (RFC 7578)."""
+    boundary = secrets.token_hex(16).encode()
+    parts: list[bytes] = []
+
+    def quote(value: str) -> bytes:
+        return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D") \
+            .replace("\n", "%0A").encode()
+
+    for name, value in fields:
+        parts.append(b"--%b\r\nContent-Disposition: form-data; name=\"%b\"\r\n\r\n%b\r\n"
+                     % (boundary, quote(name), value.encode()))
+    for name, spec in files.items():
+        if isinstance(spec, bytes):
+            filename, content, ctype = name, spec, "application/octet-stream"
+        elif len(spec) == 2:
+            filename, content = spec[0], spec[1]
+            ctype = "application/octet-stream"
+        else:
+            filename, content, ctype = spec
+        parts.append(
+            b"--%b\r\nContent-Disposition: form-data; name=\"%b\"; filename=\"%b\"\r\n"
+            b"Content-Type: %b\r\n\r\n%b\r\n"
+            % (boundary, quote(name), quote(filename), ctype.encode(), content))
+    parts.append(b"--%b--\r\n" % boundary)
+    return b"".join(parts), b"multipart/form-data; boundary=" + boundary
+
+
+class Client:
+    """A session: pooled connections, cookies, defaults. Use it as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Auth | None = None,
+        cookies: CookieJar | None = None,
+        follow_redirects: bool = True,
+        max_redirects: int = MAX_REDIRECTS,
+        timeout: TimeoutArg = DEFAULT_TIMEOUT,
+        verify: bool = True,
+        cacert: str | None = None,
+        proxies: Mapping[str, str] | None = None,
+        trust_env: bool = True,
+        http_version: str = "1.1",
+        max_content_size: int | None = MAX_CONTENT,
+        trace: Trace | None = None,
+    ) -> None:
+        self.headers = Headers([(b"User-Agent", USER_AGENT.encode()), (b"Accept", b"*/*"),
+                                (b"Accept-Encoding", accept_encoding().encode())])
+        for name, value in (headers or {}).items():
+            self.headers.set(name, value)
+        self.auth = auth
+        self.cookies = cookies if cookies is not None else CookieJar()
+        self.follow_redirects = follow_redirects
+        self.max_redirects = max_redirects
+        self.timeout = timeout
+        self.http_version = http_version
+        self.max_content_size = max_content_size
+        self.trace = trace
+        self._ssl = ssl_context(verify, cacert)
+        self._proxies = dict(proxies) if proxies is not None else (
+            urllib.request.getproxies_environment() if trust_env else {})
+        self._trust_env = trust_env and proxies is None
+        self._pool = Pool()
+
+    # -- the public verbs ------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        params: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        data: bytes | str | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        json: Any = None,
+        files: Mapping[str, FileSpec] | None = None,
+        content: Body = None,
+        auth: Auth | None = None,
+        follow_redirects: bool | None = None,
+        timeout: TimeoutArg | None = None,
+        stream: bool = False,
+    ) -> Response:
+        request = self.build_request(method, url, params=params, headers=headers, data=data,
+                                     json=json, files=files, content=content, auth=auth)
+        follow = self.follow_redirects if follow_redirects is None else follow_redirects
+        response = self.send(request, follow_redirects=follow, timeout=timeout)
+        if not stream:
+            try:
+                response.read()
+            finally:
+                response.close()
+        return response
+
+    def get(self, url: str | URL, **kw: Any) -> Response:
+        return self.request("GET", url, **kw)
+
+    def head(self, url: str | URL, **kw: Any) -> Response:
+        return self.request("HEAD", url, **kw)
+
+    def post(self, url: str | URL, **kw: Any) -> Response:
+        return self.request("POST", url, **kw)
+
+    def put(self, url: str | URL, **kw: Any) -> Response:
+        return self.request("PUT", url, **kw)
+
+    def patch(self, url: str | URL, **kw: Any) -> Response:
+        return self.request("PATCH", url, **kw)
+
+    def delete(self, url: str | URL, **kw: Any) -> Response:
+        return self.request("DELETE", url, **kw)
+
+    def options(self, url: str | URL, **kw: Any) -> Response:
+        return self.request("OPTIONS", url, **kw)
+
+    @contextmanager
+    def stream(self, method: str, url: str | URL, **kw: Any) -> Iterator[Response]:
+        response = self.request(method, url, stream=True, **kw)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    # -- building --------------------------------------------------------------
+    def build_request(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        params: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        data: bytes | str | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        json: Any = None,
+        files: Mapping[str, FileSpec] | None = None,
+        content: Body = None,
+        auth: Auth | None = None,
+    ) -> Request:
+        target = url if isinstance(url, URL) else URL.parse(url)
+        if target.scheme not in ("http", "https"):
+            from ..http.urls import InvalidURL
+
+            raise InvalidURL(f"unsupported scheme {target.scheme!r}")
+        if params:
+            pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
+            extra = encode_query(pairs)
+            target = target.replace(query=f"{target.query}&{extra}" if target.query else extra)
+        merged = Headers(list(self.headers.raw))
+        body: Body = content
+        if json is not None:
+            body = jsonlib.dumps(json, ensure_ascii=False).encode()
+            merged.set("Content-Type", "application/json")
+        elif files:
+            fields = list(data.items()) if isinstance(data, Mapping) else []
+            body, ctype = encode_multipart(fields, files)
+            merged.set("Content-Type", ctype)
+        elif isinstance(data, bytes | str):
+            body = data.encode() if isinstance(data, str) else data
+            merged.set("Content-Type", "application/x-www-form-urlencoded")
+        elif data is not None:
+            pairs = list(data.items()) if isinstance(data, Mapping) else list(data)
+            body = encode_query(pairs).encode()
+            merged.set("Content-Type", "application/x-www-form-urlencoded")
+        for name, value in (headers.items() if isinstance(headers, Mapping) else headers or ()):
+            if value == "":
+                merged.remove(name)  # curl's -H "Name:" removes a default header
+            else:
+                merged.set(name, value)
+        credentials = auth or self.auth or target.userinfo
+        if credentials and "authorization" not in merged:
+            merged.set("Authorization", basic_auth(*credentials))
+        return Request(method.upper(), target.copy_without_userinfo(), merged, body)
+
+    # -- sending ---------------------------------------------------------------
+    def send(
+        self, request: Request, *, follow_redirects: bool = True, timeout: TimeoutArg | None = None
+    ) -> Response:
+        history: list[Response] = []
+        while True:
+            response = self._send_one(request, timeout)
+            if not (follow_redirects and response.status in REDIRECT_STATUSES
+                    and "location" in response.headers):
+                response.history = history
+                return response
+            if len(history) >= self.max_redirects:
+                response.close()
+                raise TooManyRedirects(f"more than {self.max_redirects} redirects")
+            _drain(response)
+            history.append(response)
+            method = redirect_method(request.method, response.status)
+            new_url = URL.parse(redirect_url(str(request.url), response.headers["location"]))
+            changed = method != request.method
+            headers = redirect_headers(request.headers, str(request.url), str(new_url), changed)
+            request = Request(method, new_url, headers, None if changed else request.body)
+
+    def _send_one(self, request: Request, timeout: TimeoutArg | None) -> Response:
+        connect_timeout, read_timeout = _timeouts(
+            self.timeout if timeout is None else timeout)
+        url = request.url
+        proxy = self._proxy_for(url)
+        key = (url.scheme, url.host, url.effective_port, proxy)
+        started = time.monotonic()
+        for attempt in (1, 2):
+            pooled = self._pool.acquire(key)
+            reused = pooled is not None
+            conn = pooled or self._connect(url, proxy, key, connect_timeout, read_timeout)
+            conn.read_timeout = read_timeout
+            try:
+                head = self._exchange(conn, request, proxy)
+                break
+            except (ReadError, RemoteProtocolError) as exc:
+                conn.close()
+                # A kept-alive connection the server had just closed: once more
+                # on a new one (nothing of the response had arrived).
+                if not (reused and attempt == 1 and not isinstance(exc, IncompleteBody)):
+                    raise
+            except BaseException:
+                conn.close()
+                raise
+        cookie_url = str(url)
+        self.cookies.extract(cookie_url, request.headers, head.status, head.headers)
+        pool = self._pool
+
+        def on_close(complete: bool, conn: Connection = conn) -> None:
+            if complete:
+                pool.release(conn)
+            else:
+                conn.close()
+
+        return Response(
+            request, head.status, head.reason.decode("latin-1"), f"HTTP/{head.http_version}",
+            head.headers, conn.iter_body(), on_close=on_close,
+            max_content_size=self.max_content_size, elapsed=time.monotonic() - started)
+
+    def _exchange(self, conn: Connection, request: Request, proxy: str | None) -> Any:
+        url = request.url
+        fields = [(b"Host", url.netloc_for_host_header.encode())]
+        seed_shape = self.http_version == "1.0"
+        if seed_shape:
+            # The seed's request: absolute-form target, HTTP/1.0, no headers
+            # of our own (RFC 9112 section 3.2.2 lets a server take the host
+            # from the target).
+            fields = []
+            target = url.absolute_target.encode()
+        elif proxy is not None and url.scheme == "http":
+            target = url.absolute_target.encode()
+            proxy_url = URL.parse(proxy)
+            if proxy_url.userinfo:
+                fields.append((b"Proxy-Authorization", basic_auth(*proxy_url.userinfo)))
+        else:
+            target = url.request_target.encode()
+        headers = request.headers
+        if not seed_shape:
+            fields.extend((n, v) for n, v in headers.raw if n.lower() != b"host")
+        else:
+            defaults = {b"user-agent", b"accept", b"accept-encoding"}
+            fields.extend(
+                (n, v) for n, v in headers.raw
+                if n.lower() != b"host"
+                and (n.lower() not in defaults or self.headers.get_raw(n) != v))
+        cookie = self.cookies.header_for(str(url), request.method)
+        if cookie and "cookie" not in headers:
+            fields.append((b"Cookie", cookie.encode("latin-1")))
+        body = request.body
+        if isinstance(body, bytes):
+            if body or request.method in ("POST", "PUT", "PATCH"):
+                fields.append((b"Content-Length", str(len(body)).encode()))
+        elif body is not None:
+            fields.append((b"Transfer-Encoding", b"chunked"))
+            body = _chunked(body)
+        conn.send_request(request.method.encode(), target, fields, body,
+                          b"1.0" if seed_shape else b"1.1")
+        return conn.read_head()
+
+    def _proxy_for(self, url: URL) -> str | None:
+        proxy = self._proxies.get(url.scheme)
+        if not proxy:
+            return None
+        if self._trust_env and proxy_bypass_environment(url.host):
+            return None
+        return proxy if "://" in proxy else f"http://{proxy}"
+
+    def _connect(
+        self,
+        url: URL,
+        proxy: str | None,
+        key: tuple[object, ...],
+        connect_timeout: float | None,
+        read_timeout: float | None,
+    ) -> Connection:
+        if proxy is None:
+            sock = open_socket(url.host, url.effective_port, connect_timeout)
+        else:
+            proxy_url = URL.parse(proxy)
+            try:
+                sock = open_socket(proxy_url.host, proxy_url.effective_port, connect_timeout)
+            except Exception as exc:
+                raise ProxyError(f"proxy {proxy_url.host}: {exc}") from exc
+            if url.scheme == "https":
+                self._tunnel(sock, url, proxy_url, read_timeout)
+        if url.scheme == "https":
+            sock = wrap_tls(sock, url.host, self._ssl)
+        return Connection(sock, key, read_timeout=read_timeout, trace=self.trace)
+
+    def _tunnel(self, sock: Any, url: URL, proxy_url: URL, read_timeout: float | None) -> None:
+        """CONNECT host:port through an HTTP proxy (RFC 9110 section 9.3.6)."""
+        tunnel = Connection(sock, ("connect",), read_timeout=read_timeout, trace=self.trace)
+        authority = f"{url.netloc_for_host_header.rsplit(':', 1)[0]}:{url.effective_port}"
+        fields = [(b"Host", authority.encode())]
+        if proxy_url.userinfo:
+            fields.append((b"Proxy-Authorization", basic_auth(*proxy_url.userinfo)))
+        tunnel.send_request(b"CONNECT", authority.encode(), fields)
+        head = tunnel.read_head()
+        if not 200 <= head.status < 300:
+            sock.close()
+            raise ProxyError(f"proxy refused the tunnel to {authority}: {head.status}")
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chunked(body: Iterable[bytes]) -> Iterator[bytes]:
+    for chunk in body:
+        if chunk:
+            yield b"%x\r\n%b\r\n" % (len(chunk), chunk)
+    yield b"0\r\n\r\n"
+
+
+def _drain(response: Response, limit: int = 64 * 1024) -> None:
+    """Read a redirect's small body so its connection can be reused; else close it."""
+    try:
+        size = 0
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > limit:
+                break
+    except Exception:
+        pass
+    response.close()
+
+
+def request(method: str, url: str | URL, **kw: Any) -> Response:
+    """One request with a throwaway Client (its connection is closed after)."""
+    client_kw = {k: kw.pop(k) for k in ("verify", "cacert", "proxies", "trust_env",
+                                         "http_version", "max_redirects") if k in kw}
+    with Client(**client_kw) as client:
+        return client.request(method, url, **kw)
+
+
+def get(url: str | URL, **kw: Any) -> Response:
+    return request("GET", url, **kw)
+
+
+def post(url: str | URL, **kw: Any) -> Response:
+    return request("POST", url, **kw)

@@ -1,0 +1,87 @@
+"""What can go wrong on the client side, each with the exit code curl uses.
+
+::
+
+    SockwebError
+     ├── InvalidURL (sockweb.http.urls)          exit 3
+     ├── ProtocolError (sockweb.http.errors)     exit 8   a malformed response
+     └── TransportError                          the network failed us
+          ├── NameResolutionError                exit 6
+          ├── ConnectError                       exit 7   refused, unreachable
+          ├── ProxyError                         exit 5/7
+          ├── Timeout                            exit 28
+          │    ├── ConnectTimeout
+          │    └── ReadTimeout
+          ├── TLSError                           exit 35
+          │    └── CertificateError              exit 60  expired, wrong host, unknown issuer
+          ├── IncompleteBody                     exit 18  the connection ended mid-body
+          └── ReadError                          exit 56  reset while reading
+     HTTPStatusError                             exit 22  --fail and raise_for_status()
+     TooManyRedirects (redirects)                exit 47
+     BodyTooLarge (decoding)                     exit 63
+
+curl's numbers, because people script against them already.
+"""
+
+from __future__ import annotations
+
+from ..http.errors import SockwebError
+
+
+class TransportError(SockwebError):
+    exit_code = 56
+
+
+class NameResolutionError(TransportError):
+    exit_code = 6
+
+
+class ConnectError(TransportError):
+    exit_code = 7
+
+
+class ProxyError(TransportError):
+    exit_code = 5
+
+
+class Timeout(TransportError):
+    exit_code = 28
+
+
+class ConnectTimeout(Timeout):
+    pass
+
+
+class ReadTimeout(Timeout):
+    pass
+
+
+class TLSError(TransportError):
+    exit_code = 35
+
+
+class CertificateError(TLSError):
+    exit_code = 60
+
+
+class ReadError(TransportError):
+    exit_code = 56
+
+
+class IncompleteBody(TransportError):
+    """The connection ended before the body did; ``received`` bytes had arrived."""
+
+    exit_code = 18
+
+    def __init__(self, message: str, received: int, expected: int | None = None) -> None:
+        super().__init__(message)
+        self.received = received
+        self.expected = expected
+
+
+class HTTPStatusError(SockwebError):
+    exit_code = 22
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status

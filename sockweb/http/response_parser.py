@@ -1,0 +1,169 @@
+"""Bytes in, events out: the response parser over httptools (llhttp).
+
+The client's half of :mod:`sockweb.http.parser`. Two things llhttp cannot be
+told through httptools are handled here: a response to HEAD has no body
+whatever its Content-Length says (RFC 9110 section 9.3.2), and a body framed
+by the end of the connection ends only when ``feed_eof()`` says so
+(RFC 9112 section 6.3 item 8).
+"""
+
+from __future__ import annotations
+
+import httptools
+
+from . import framing
+from .errors import RemoteProtocolError
+from .events import END_OF_MESSAGE, Data, ResponseHead
+from .headers import Headers
+from .limits import DEFAULT_LIMITS, Limits
+
+ResponseEvent = ResponseHead | Data | RemoteProtocolError | object
+
+
+class _HeadDone(Exception):
+    """Stops llhttp after the head of a response that has no body."""
+
+
+class _Stop(Exception):
+    """Stops llhttp with our own error (a limit)."""
+
+
+class ResponseParser:
+    """One parser per connection; ``expect(method)`` before each response."""
+
+    __slots__ = (
+        "_events", "_fields", "_head_size", "_in_head", "_limits", "_method", "_parser",
+        "_reason", "_error", "_until_close", "_since_emit", "_emitted", "dead",
+        "in_message",
+    )  # fmt: skip
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._limits = limits
+        self._parser = httptools.HttpResponseParser(self)
+        self._events: list[ResponseEvent] = []
+        self._fields: list[tuple[bytes, bytes]] = []
+        self._reason = b""
+        self._head_size = 0
+        self._in_head = False
+        self._method = b"GET"
+        self._error: RemoteProtocolError | None = None
+        self._until_close = False
+        self._since_emit = 0
+        self._emitted = False
+        self.dead = False
+        self.in_message = False
+
+    def expect(self, method: bytes) -> None:
+        """The method of the request whose response comes next."""
+        self._method = method
+
+    def feed(self, data: bytes) -> list[ResponseEvent]:
+        events: list[ResponseEvent] = []
+        self._events = events
+        if self.dead:
+            return events
+        self._emitted = False
+        if not self.in_message:
+            self._since_emit = 0
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _HeadDone):
+                # A bodiless response's head is complete: llhttp stopped in an
+                # error state, so the next response gets a fresh parser.
+                self._parser = httptools.HttpResponseParser(self)
+                events.append(END_OF_MESSAGE)
+                self.in_message = False
+            else:
+                self._fail(self._error or RemoteProtocolError("malformed response"))
+        except httptools.HttpParserError as exc:
+            self._fail(RemoteProtocolError(f"malformed response: {exc}"))
+        if self._in_head and not self._emitted and not self.dead:
+            self._since_emit += len(data)
+            if self._since_emit > self._limits.max_header_size:
+                self._fail(RemoteProtocolError("response head too large", 431))
+        return events
+
+    def feed_eof(self) -> list[ResponseEvent]:
+        """The peer closed: the end of a close-delimited body, or an error."""
+        events: list[ResponseEvent] = []
+        self._events = events
+        if self.dead or not self.in_message:
+            return events
+        if self._until_close and not self._in_head:
+            self.in_message = False
+            events.append(END_OF_MESSAGE)
+        else:
+            where = "head" if self._in_head else "body"
+            self._fail(RemoteProtocolError(f"connection closed in the middle of the {where}"))
+        return events
+
+    @property
+    def reusable(self) -> bool:
+        """A close-delimited body uses the connection up (RFC 9112 section 9.3)."""
+        return not self.dead and not self._until_close
+
+    def _fail(self, error: RemoteProtocolError) -> None:
+        self.dead = True
+        self._events.append(error)
+
+    def _stop(self, message: str, status: int = 502) -> None:
+        self._error = RemoteProtocolError(message, status)
+        raise _Stop(message)
+
+    # -- httptools callbacks -------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._fields = []
+        self._reason = b""
+        self._head_size = 0
+        self._in_head = True
+        self._emitted = True
+        self._since_emit = 0
+        self._until_close = False
+        self.in_message = True
+
+    def on_status(self, reason: bytes) -> None:
+        self._reason += reason
+        self._emitted = True
+        if len(self._reason) > self._limits.max_request_line:
+            self._stop("status line too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        value = value.rstrip(b" \t")
+        self._fields.append((name, value))
+        self._emitted = True
+        self._since_emit = 0
+        size = len(name) + len(value) + 4
+        self._head_size += size
+        limits = self._limits
+        if (
+            size > limits.max_field_size
+            or self._head_size > limits.max_header_size
+            or len(self._fields) > limits.max_header_count
+        ):
+            self._stop("response header fields too large")
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        parser = self._parser
+        status = parser.get_status_code()
+        version = parser.get_http_version()
+        headers = Headers(self._fields)
+        self._events.append(
+            ResponseHead(status, self._reason, version, headers,
+                         framing.keep_alive(version, headers))
+        )
+        if framing.has_no_body(self._method, status):
+            if status >= 200 or status == 101:
+                raise _HeadDone
+            return  # a 1xx: llhttp ends it itself and a final response follows
+        self._until_close = (
+            b"content-length" not in headers and b"transfer-encoding" not in headers
+        )
+
+    def on_body(self, body: bytes) -> None:
+        self._events.append(Data(body))
+
+    def on_message_complete(self) -> None:
+        self.in_message = False
+        self._events.append(END_OF_MESSAGE)

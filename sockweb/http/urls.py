@@ -1,0 +1,548 @@
+"""URLs for an HTTP client: the WHATWG URL Standard for http, https and file.
+
+``URL.parse`` follows the standard's parser for special schemes (RFC 3986
+where it is silent), so that a Location header or a link in a page resolves
+the way a browser resolves it, and ``str(url)`` is its serialisation:
+
+* leading and trailing C0 controls and spaces are stripped, tabs and newlines
+  inside are removed; ``\\`` counts as ``/``; ``http:x`` and ``http:///x``
+  both mean ``http://x/`` (and ``http:x`` against an http base is relative);
+* the path loses its dot segments (``%2e`` is a dot); path, query, fragment
+  and userinfo are percent-encoded with the standard's sets, and escapes that
+  are already there, valid or not, are left alone;
+* hosts are lower-cased and IDNA-encoded, IPv4 in every form the standard
+  accepts (``0x7f.1`` is ``127.0.0.1``) is rewritten dotted, IPv6 is
+  validated and compressed; default ports are dropped.
+
+Where this differs from the standard, on purpose:
+
+* only http, https and file parse; any other scheme is refused;
+* username and password are kept percent-decoded (an HTTP client wants them
+  for Basic auth), so ``us%65r`` serialises back as ``user``; bytes that are
+  not UTF-8 decode to U+FFFD;
+* IDNA is Python's IDNA 2003 codec after lower-casing and NFKC, not UTS 46:
+  ``ß`` becomes ``ss``, and some names IDNA 2008 accepts are refused;
+* file URLs get no Windows drive-letter rules.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from encodings import idna
+from urllib.parse import unquote_to_bytes
+
+from .errors import SockwebError
+
+__all__ = ["DEFAULT_PORTS", "URL", "InvalidURL", "encode_query", "parse_query"]
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+SCHEMES = frozenset({"http", "https", "file"})
+
+
+class InvalidURL(SockwebError):
+    """Text that is not a URL this client can use; the message says why."""
+
+
+# -- percent-encoding ----------------------------------------------------------
+
+
+def _pct(match: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in match.group().encode())
+
+
+def _encoder(extra: str) -> Callable[[str], str]:
+    # Every WHATWG set holds the C0 controls, space and all of non-ASCII; "%"
+    # is in none of them, which is what keeps existing escapes untouched.
+    pattern = re.compile("[\x00-\x20\x7f-\U0010ffff" + re.escape(extra) + "]+")
+    return lambda text: pattern.sub(_pct, text)
+
+
+_QUERY_SET = '"#<>'
+_PATH_SET = _QUERY_SET + "?^`{}"
+_encode_fragment = _encoder('"<>`')
+_encode_query = _encoder(_QUERY_SET + "'")  # the special-query set: all our schemes are special
+_encode_path = _encoder(_PATH_SET)
+# "%" too, because username and password are stored decoded: a literal "%"
+# must come back as itself.
+_encode_userinfo = _encoder(_PATH_SET + "/:;=@[\\]|%")
+_FORM_UNSAFE = re.compile(r"[^A-Za-z0-9*\-._ ]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encode_optional(text: str | None, encode: Callable[[str], str]) -> str | None:
+    return None if text is None else encode(_usv(text))
+
+
+def _short(text: str) -> str:
+    """Quote ``text`` for a message; a 100 kB host must not become a 100 kB error line."""
+    return repr(text if len(text) <= 64 else text[:60] + "...")
+
+
+def _usv(text: str) -> str:
+    """Lone surrogates cannot be UTF-8 encoded; the standard sees U+FFFD there."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _decode(text: str) -> str:
+    if "%" not in text:
+        return text
+    return unquote_to_bytes(text).decode("utf-8", "replace")
+
+
+# -- hosts ---------------------------------------------------------------------
+
+# Forbidden domain code points: the forbidden host code points, C0, "%", DEL.
+_FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+_IDEOGRAPHIC_DOTS = str.maketrans("\u3002\uff0e\uff61", "...")
+# Controls, unassigned, private use, surrogates, separators (Cf is allowed: ZWJ, ZWNJ).
+_NOT_IN_NAMES = frozenset({"Cc", "Cn", "Co", "Cs", "Zs", "Zl", "Zp"})
+_DEC = re.compile(r"[0-9]+")
+_OCT = re.compile(r"[0-7]+")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+def _parse_host(text: str, scheme: str) -> str:
+    if text.startswith("["):
+        if not text.endswith("]"):
+            raise InvalidURL(f"invalid IPv6 address {_short(text)}")
+        return _parse_ipv6(text[1:-1])
+    domain = _domain_to_ascii(_decode(text))
+    if _ends_in_number(domain):
+        return _parse_ipv4(domain)
+    if scheme == "file" and domain == "localhost":
+        return ""
+    return domain
+
+
+def _domain_to_ascii(domain: str) -> str:
+    if not domain.isascii():
+        # What UTS 46 mapping does first, so that full-width letters and dots
+        # are ASCII before we decide which labels need IDNA at all.
+        domain = unicodedata.normalize("NFKC", domain).lower().translate(_IDEOGRAPHIC_DOTS)
+    found = _FORBIDDEN_HOST.search(domain)
+    if found:
+        raise InvalidURL(f"forbidden character {_short(found.group())} in host {_short(domain)}")
+    labels = []
+    for label in domain.lower().split("."):
+        if label.isascii():
+            if label.startswith("xn--"):
+                _check_punycode(label)
+            labels.append(label)
+            continue
+        if _has_bad_code_point(label):
+            raise InvalidURL(f"invalid international domain name {_short(label)}")
+        try:
+            labels.append(idna.ToASCII(label).decode("ascii"))
+        except UnicodeError as exc:
+            raise InvalidURL(f"invalid international domain name {_short(label)} ({exc})") from None
+    return ".".join(labels)
+
+
+def _has_bad_code_point(label: str) -> bool:
+    # The IDNA 2003 codec lets unassigned code points through; UTS 46 does not.
+    return any(unicodedata.category(ch) in _NOT_IN_NAMES for ch in label)
+
+
+def _check_punycode(label: str) -> None:
+    # Not a round trip through the IDNA 2003 codec: that would refuse IDNA 2008
+    # names such as "xn--zca" (ß). Refuse what no IDNA version can produce.
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except (UnicodeError, ValueError):
+        decoded = ""
+    if (
+        decoded.isascii()
+        or unicodedata.normalize("NFC", decoded) != decoded
+        or _has_bad_code_point(decoded)
+    ):
+        raise InvalidURL(f"invalid punycode label {_short(label)}")
+
+
+def _ends_in_number(domain: str) -> bool:
+    labels = domain.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()
+    last = labels[-1]
+    return bool(_DEC.fullmatch(last)) or _ipv4_number(last) is not None
+
+
+def _ipv4_number(part: str) -> int | None:
+    if part[:2] in ("0x", "0X"):
+        digits, radix, pattern = part[2:], 16, _HEX
+    elif len(part) > 1 and part[0] == "0":
+        digits, radix, pattern = part[1:], 8, _OCT
+    elif part:
+        digits, radix, pattern = part, 10, _DEC
+    else:
+        return None
+    if not digits:
+        return 0  # "0x" and "0" alone are zero
+    if not pattern.fullmatch(digits):
+        return None
+    digits = digits.lstrip("0") or "0"
+    # Anything this long is out of range anyway; int() would refuse 4300+ digits.
+    return 1 << 64 if len(digits) > 40 else int(digits, radix)
+
+
+def _parse_ipv4(domain: str) -> str:
+    parts = domain.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    numbers = [_ipv4_number(p) for p in parts]
+    if len(parts) > 4 or None in numbers:
+        raise InvalidURL(f"invalid IPv4 address {_short(domain)}")
+    values = [n for n in numbers if n is not None]
+    if any(n > 255 for n in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
+        raise InvalidURL(f"invalid IPv4 address {_short(domain)}")
+    address = values[-1]
+    for i, n in enumerate(values[:-1]):
+        address += n << (8 * (3 - i))
+    return ".".join(str((address >> shift) & 255) for shift in (24, 16, 8, 0))
+
+
+def _parse_ipv6(text: str) -> str:
+    # Zone identifiers ("%eth0") are refused by the standard; ipaddress takes them.
+    if "%" in text:
+        raise InvalidURL(f"invalid IPv6 address {_short(text)}")
+    try:
+        packed = ipaddress.IPv6Address(text).packed
+    except ValueError:
+        raise InvalidURL(f"invalid IPv6 address {_short(text)}") from None
+    # Serialised by hand: ipaddress prints IPv4-mapped addresses dotted on
+    # newer Pythons, and the standard wants hex pieces with the first longest
+    # run of two or more zero pieces compressed.
+    pieces = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
+    best, best_len, i = -1, 1, 0
+    while i < 8:
+        j = i
+        while j < 8 and pieces[j] == 0:
+            j += 1
+        if j - i > best_len:
+            best, best_len = i, j - i
+        i = max(j, i + 1)
+    hexes = [f"{p:x}" for p in pieces]
+    if best < 0:
+        return ":".join(hexes)
+    return ":".join(hexes[:best]) + "::" + ":".join(hexes[best + best_len :])
+
+
+def _parse_port(text: str, scheme: str) -> int | None:
+    if not _DEC.fullmatch(text) or len(text.lstrip("0")) > 5 or int(text) > 65535:
+        raise InvalidURL(f"invalid port {_short(text)}")
+    port = int(text)
+    return None if DEFAULT_PORTS.get(scheme) == port else port
+
+
+# -- the parser ----------------------------------------------------------------
+
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_TAB_NEWLINE = {0x09: None, 0x0A: None, 0x0D: None}
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_AUTHORITY_END = re.compile(r"[/\\?#]")
+_SLASHES = re.compile(r"[/\\]")
+_SINGLE_DOT = frozenset({".", "%2e"})
+_DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
+
+
+def _path(raw: str, segments: list[str]) -> str:
+    """Append ``raw``'s segments to ``segments``, applying "." and ".."."""
+    parts = _SLASHES.split(raw)
+    if raw[:1] in ("/", "\\"):
+        del parts[0]
+    last = len(parts) - 1
+    for i, part in enumerate(parts):
+        dots = part.lower() if len(part) <= 6 else ""
+        if dots in _DOUBLE_DOT:
+            if segments:
+                segments.pop()
+            if i == last:
+                segments.append("")  # "/a/b/.." is "/a/", a directory
+        elif dots in _SINGLE_DOT:
+            if i == last:
+                segments.append("")
+        else:
+            segments.append(_encode_path(part))
+    return "/" + "/".join(segments)
+
+
+def _finish(
+    scheme: str, user: str, pw: str, host: str, port: int | None, rest: str, segments: list[str]
+) -> URL:
+    rest, hash_, fragment = rest.partition("#")
+    rest, mark, query = rest.partition("?")
+    return URL(
+        scheme,
+        user,
+        pw,
+        host,
+        port,
+        _path(rest, segments),
+        _encode_query(query) if mark else None,
+        _encode_fragment(fragment) if hash_ else None,
+    )
+
+
+def _split_port(hostport: str) -> tuple[str, str | None]:
+    # The first ":" outside brackets starts the port, as in the standard's host state.
+    if ":" not in hostport:
+        return hostport, None
+    inside = False
+    for i, ch in enumerate(hostport):
+        if ch == "[":
+            inside = True
+        elif ch == "]":
+            inside = False
+        elif ch == ":" and not inside:
+            return hostport[:i], hostport[i + 1 :]
+    return hostport, None
+
+
+def _absolute(scheme: str, rest: str) -> URL:
+    """``rest`` is what follows ``scheme:``."""
+    if scheme == "file":
+        if len(rest) >= 2 and rest[0] in "/\\" and rest[1] in "/\\":
+            rest = rest[2:]
+            end = _AUTHORITY_END.search(rest)
+            cut = end.start() if end else len(rest)
+            host = _parse_host(rest[:cut], scheme) if cut else ""
+            return _finish(scheme, "", "", host, None, rest[cut:], [])
+        return _finish(scheme, "", "", "", None, rest, [])
+    rest = rest.lstrip("/\\")  # http:x, http:/x, http:///x all name host x
+    end = _AUTHORITY_END.search(rest)
+    cut = end.start() if end else len(rest)
+    authority, rest = rest[:cut], rest[cut:]
+    user = pw = ""
+    at = authority.rfind("@")
+    if at >= 0:
+        username, _, password = authority[:at].partition(":")
+        user, pw = _decode(username), _decode(password)
+        authority = authority[at + 1 :]
+    hostport, port_text = _split_port(authority)
+    if not hostport:
+        raise InvalidURL("URL has no host")
+    host = _parse_host(hostport, scheme)
+    port = _parse_port(port_text, scheme) if port_text else None
+    return _finish(scheme, user, pw, host, port, rest, [])
+
+
+def _relative(base: URL, ref: str) -> URL:
+    """RFC 3986 section 5.2.2 as the standard's relative states do it."""
+    b = base
+    if ref == "":
+        return URL(b.scheme, b.username, b.password, b.host, b.port, b.path, b.query, None)
+    if ref[0] in "/\\":
+        if ref[1:2] in ("/", "\\"):
+            return _absolute(b.scheme, ref)
+        return _finish(b.scheme, b.username, b.password, b.host, b.port, ref, [])
+    if ref[0] == "?":
+        return _finish(b.scheme, b.username, b.password, b.host, b.port, b.path + ref, [])
+    if ref[0] == "#":
+        fragment = _encode_fragment(ref[1:])
+        return URL(b.scheme, b.username, b.password, b.host, b.port, b.path, b.query, fragment)
+    segments = b.path[1:].split("/")
+    segments.pop()  # merge: drop the base's last segment
+    return _finish(b.scheme, b.username, b.password, b.host, b.port, ref, segments)
+
+
+def _parse(text: str, base: URL | None, default_scheme: str | None) -> URL:
+    text = _usv(text).strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
+    match = _SCHEME.match(text)
+    scheme = match.group(1).lower() if match else ""
+    if (
+        match is not None
+        and default_scheme is not None
+        and base is None
+        and scheme not in SCHEMES
+        and not text[match.end() :].startswith("//")
+    ):
+        # "localhost:8000" and "user:pw@host" are host names, not schemes.
+        match = None
+    if match is None:
+        if base is not None:
+            return _relative(base, text)
+        if default_scheme is None:
+            raise InvalidURL(f"URL {_short(text)} has no scheme")
+        return _parse(f"{default_scheme}://{text}", None, None)
+    if scheme not in SCHEMES:
+        raise InvalidURL(f"unsupported scheme {_short(scheme)}")
+    rest = text[match.end() :]
+    if base is not None and base.scheme == scheme and rest[:2].replace("\\", "/") != "//":
+        return _relative(base, rest)  # "http:x" against an http base, as browsers do
+    return _absolute(scheme, rest)
+
+
+# -- the value type ------------------------------------------------------------
+
+
+class _Keep(enum.Enum):
+    KEEP = enum.auto()
+
+
+_KEEP = _Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class URL:
+    """A parsed, normalised URL. Build one with ``URL.parse`` or ``replace``:
+    the constructor trusts its arguments to be normalised already."""
+
+    scheme: str
+    username: str
+    password: str
+    host: str
+    port: int | None
+    path: str
+    query: str | None
+    fragment: str | None
+
+    @classmethod
+    def parse(cls, text: str, base: URL | None = None, *, default_scheme: str | None = None) -> URL:
+        """Parse ``text``, resolved against ``base`` if it is relative.
+
+        With no base, ``default_scheme`` lets "example.com/x" and
+        "localhost:8000" mean ``default_scheme://...`` as curl does.
+        """
+        return _parse(text, base, default_scheme)
+
+    # -- properties ---------------------------------------------------------------
+    @property
+    def effective_port(self) -> int:
+        """The port to connect to (0 for file, which has none)."""
+        return self.port if self.port is not None else DEFAULT_PORTS.get(self.scheme, 0)
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return (self.scheme, self.host, self.effective_port)
+
+    @property
+    def is_ipv6(self) -> bool:
+        return ":" in self.host
+
+    @property
+    def netloc_for_host_header(self) -> str:
+        """RFC 9110 section 7.2: uri-host [":" port], the port only if not the default."""
+        host = f"[{self.host}]" if self.is_ipv6 else self.host
+        return host if self.port is None else f"{host}:{self.port}"
+
+    @property
+    def request_target(self) -> str:
+        """RFC 9112 section 3.2.1 origin-form; the fragment is never sent."""
+        return self.path if self.query is None else f"{self.path}?{self.query}"
+
+    @property
+    def absolute_target(self) -> str:
+        """RFC 9112 section 3.2.2 absolute-form, for proxies: no userinfo, no fragment."""
+        return f"{self.scheme}://{self.netloc_for_host_header}{self.request_target}"
+
+    @property
+    def userinfo(self) -> tuple[str, str] | None:
+        if not self.username and not self.password:
+            return None
+        return (self.username, self.password)
+
+    # -- derived URLs -------------------------------------------------------------
+    def join(self, reference: str) -> URL:
+        return _parse(reference, self, None)
+
+    def with_path(self, path: str) -> URL:
+        return self.replace(path=path)
+
+    def with_query(self, query: str | list[tuple[str, str]] | None) -> URL:
+        """A new query: text (encoded as needed), form pairs, or None for no "?"."""
+        if isinstance(query, list):
+            query = encode_query(query)
+        return self.replace(query=query)
+
+    def copy_without_userinfo(self) -> URL:
+        return self.replace(username="", password="")
+
+    def replace(
+        self,
+        *,
+        scheme: str | _Keep = _KEEP,
+        username: str | _Keep = _KEEP,
+        password: str | _Keep = _KEEP,
+        host: str | _Keep = _KEEP,
+        port: int | _Keep | None = _KEEP,
+        path: str | _Keep = _KEEP,
+        query: str | _Keep | None = _KEEP,
+        fragment: str | _Keep | None = _KEEP,
+    ) -> URL:
+        """A copy with some fields changed, each normalised as ``parse`` would."""
+        new_scheme = self.scheme if scheme is _KEEP else scheme.lower()
+        if new_scheme not in SCHEMES:
+            raise InvalidURL(f"unsupported scheme {_short(new_scheme)}")
+        new_host = self.host
+        if host is not _KEEP:
+            if ":" in host and not host.startswith("["):
+                host = f"[{host}]"  # a bare IPv6 address is plainly meant as one
+            new_host = _parse_host(_usv(host), new_scheme) if host else ""
+        new_port = self.port if port is _KEEP else port
+        if new_port is not None:
+            if isinstance(new_port, bool) or not 0 <= new_port <= 65535:
+                raise InvalidURL(f"invalid port {new_port!r}")
+            if DEFAULT_PORTS.get(new_scheme) == new_port:
+                new_port = None
+        url = URL(
+            new_scheme,
+            self.username if username is _KEEP else _usv(username),
+            self.password if password is _KEEP else _usv(password),
+            new_host,
+            new_port,
+            self.path if path is _KEEP else _path(_usv(path), []),
+            self.query if query is _KEEP else _encode_optional(query, _encode_query),
+            self.fragment if fragment is _KEEP else _encode_optional(fragment, _encode_fragment),
+        )
+        if new_scheme == "file":
+            if url.port is not None or url.userinfo is not None:
+                raise InvalidURL("file URLs have no port or userinfo")
+        elif not new_host:
+            raise InvalidURL("URL has no host")
+        return url
+
+    # -- text ---------------------------------------------------------------------
+    def _serialise(self, password: str) -> str:
+        out = [self.scheme, "://"]
+        if self.username or password:
+            out.append(_encode_userinfo(self.username))
+            if password:
+                out += [":", _encode_userinfo(password)]
+            out.append("@")
+        out += [self.netloc_for_host_header, self.request_target]
+        if self.fragment is not None:
+            out += ["#", self.fragment]
+        return "".join(out)
+
+    def __str__(self) -> str:
+        return self._serialise(self.password)
+
+    def __repr__(self) -> str:
+        # A repr ends up in logs and tracebacks; a password must not.
+        return f"URL({self._serialise('***' if self.password else '')!r})"
+
+
+# -- application/x-www-form-urlencoded ---------------------------------------------
+
+
+def _form_encode(text: str) -> str:
+    return _FORM_UNSAFE.sub(_pct, _usv(text)).replace(" ", "+")
+
+
+def encode_query(pairs: list[tuple[str, str]]) -> str:
+    """The WHATWG urlencoded serializer: only ``A-Za-z0-9*-._`` stay, space is "+"."""
+    return "&".join(f"{_form_encode(name)}={_form_encode(value)}" for name, value in pairs)
+
+
+def parse_query(query: str) -> list[tuple[str, str]]:
+    """The WHATWG urlencoded parser: "+" is space, bad escapes stay, bad UTF-8 is U+FFFD."""
+    pairs = []
+    for item in query.split("&"):
+        if item:
+            name, _, value = item.replace("+", " ").partition("=")
+            pairs.append((_decode(name), _decode(value)))
+    return pairs
