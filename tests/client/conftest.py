@@ -166,7 +166,9 @@ def tls_ca(tmp_path_factory: pytest.TempPathFactory) -> object:
     return trustme.CA()
 
 
-def _tls_nginx(work: Path, docroot: Path, cert: Path, key: Path) -> tuple[int, subprocess.Popen[bytes]]:
+def _tls_nginx(
+    work: Path, docroot: Path, cert: Path, key: Path
+) -> tuple[int, subprocess.Popen[bytes]]:
     port = free_port()
     for d in ("logs", "tmp"):
         (work / d).mkdir(exist_ok=True)
