@@ -52,4 +52,20 @@ def test_http_layer_has_no_sockets_or_asyncio() -> None:
 
 
 def test_public_api() -> None:
-    assert sockweb.__all__ == ["__version__"]
+    assert sorted(sockweb.__all__) == sorted([
+        "URL", "Client", "HTTPStatusError", "InvalidURL", "Response", "SockwebError",
+        "TransportError", "__version__", "get", "post", "request",
+    ])
+    for name in sockweb.__all__:
+        assert getattr(sockweb, name) is not None, name
+
+
+def test_importing_sockweb_loads_no_client_or_server() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, sockweb; print(sorted(m for m in sys.modules "
+            "if m.startswith(('sockweb.client', 'sockweb.server', 'ssl'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30, check=True).stdout.strip()
+    assert out == "[]"
