@@ -30,7 +30,18 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = {
+    "serve": "serve a directory (or Hello World) over HTTP/1.1",
+    "get": "fetch a URL, like curl and HTTPie",
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s own options are built (and imported).
+
+    ``sockweb get`` never imports the server's config, and ``sockweb serve``
+    never imports the client: each subcommand's module loads only when used.
+    """
     from . import __version__
 
     parser = argparse.ArgumentParser(
@@ -40,31 +51,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sockweb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    serve = sub.add_parser(
-        "serve",
-        help="serve a directory (or Hello World) over HTTP/1.1",
-        description="Serve DIR over HTTP/1.1 at http://localhost:9000 until Ctrl-C.",
-    )
-    from .server.config import add_arguments
+    for name, summary in COMMANDS.items():
+        if command not in (None, name):
+            sub.add_parser(name, help=summary)
+            continue
+        if name == "serve":
+            serve = sub.add_parser(
+                "serve", help=summary,
+                description="Serve DIR over HTTP/1.1 at http://localhost:9000 until Ctrl-C.")
+            from .server.config import add_arguments
 
-    add_arguments(serve)
-    serve.set_defaults(func=_serve)
-    from .client import command
+            add_arguments(serve)
+            serve.set_defaults(func=_serve)
+        else:
+            from .client import command as get_command
 
-    get = sub.add_parser(
-        "get",
-        help="fetch a URL, like curl and HTTPie",
-        description="Fetch URL over HTTP/1.1 and show it.",
-        epilog=command.EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    command.add_arguments(get)
-    get.set_defaults(func=command.run)
+            get = sub.add_parser(
+                "get", help=summary, description="Fetch URL over HTTP/1.1 and show it.",
+                epilog=get_command.EXIT_CODES,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+            get_command.add_arguments(get)
+            get.set_defaults(func=get_command.run)
     return parser
 
 
+def _command_word(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    command = _command_word(argv)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

@@ -238,6 +238,13 @@ class Client:
                 merged.remove(name)  # curl's -H "Name:" removes a default header
             else:
                 merged.set(name, value)
+        if "range" in merged and merged.get_raw("accept-encoding") == self.headers.get_raw(
+            "accept-encoding"
+        ):
+            # A range of a gzipped representation is useless to a resume, and
+            # nginx then ignores Range and sends it all: ask for the bytes as
+            # they are, like browsers do (curl sends no Accept-Encoding at all).
+            merged.set("Accept-Encoding", "identity")
         credentials = auth or self.auth or target.userinfo
         if credentials and "authorization" not in merged:
             merged.set("Authorization", basic_auth(*credentials))

@@ -34,6 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="extra header; 'NAME:' removes a default one")
     p.add_argument("-d", "--data", action="append", metavar="DATA",
                    help="request body (POST); @FILE reads a file; repeated ones join with &")
+    p.add_argument("--data-binary", action="append", metavar="DATA",
+                   help="like -d, but @FILE is sent byte for byte")
     p.add_argument("--json", metavar="JSON", help="JSON request body (POST), @FILE reads one")
     p.add_argument("-F", "--form", action="append", metavar="NAME=VALUE",
                    help="multipart form field; NAME=@FILE uploads a file")
@@ -138,8 +140,13 @@ def _run(args: argparse.Namespace) -> int:
             raise _usage(f"bad header {item!r}: use 'Name: value'")
         headers.append((name.strip(), value.strip()))
     kw: dict[str, Any] = {"headers": headers}
-    if args.data:
-        kw["content"] = b"&".join(_read_arg(d) for d in args.data)
+    if args.data or args.data_binary:
+        # curl -d @file drops CR and LF (a file saved with a final newline
+        # still makes a clean form); --data-binary keeps every byte.
+        parts = [_read_arg(d).replace(b"\r", b"").replace(b"\n", b"") if d.startswith("@")
+                 else _read_arg(d) for d in args.data or ()]
+        parts += [_read_arg(d) for d in args.data_binary or ()]
+        kw["content"] = b"&".join(parts)
         if not any(n.lower() == "content-type" for n, _ in headers):
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
         method = method or "POST"
@@ -210,6 +217,10 @@ def _run(args: argparse.Namespace) -> int:
     with client:
         response = client.request(method, url, stream=True, **kw)
         with response:
+            if args.fail and response.status >= 400:
+                # curl -f: nothing of an error page reaches the output.
+                raise HTTPStatusError(
+                    f"the server answered {response.status} {response.reason}", response.status)
             if args.max_filesize is not None:
                 length = response.headers.get("content-length")
                 if length and length.isdigit() and int(length) > args.max_filesize:
@@ -225,9 +236,6 @@ def _run(args: argparse.Namespace) -> int:
                 _show(response, out, tty, args, deadline)
         if args.cookie_jar:
             jar.save(args.cookie_jar)
-    if args.fail and response.status >= 400:
-        raise HTTPStatusError(f"the server answered {response.status} {response.reason}",
-                              response.status)
     return 0
 
 

@@ -65,6 +65,7 @@ _VERIFY_REASONS = {
     20: "certificate issuer is unknown",
     21: "certificate issuer is unknown",
     62: "certificate is for another host name",
+    64: "certificate is for another host name (IP address mismatch)",
 }
 
 

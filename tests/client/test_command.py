@@ -1,0 +1,693 @@
+"""``sockweb get URL`` end to end: the real command against real peers.
+
+Every case runs ``python -m sockweb get ...`` in a subprocess (with a timeout)
+against nginx, Flask, ``python -m http.server``, TLS nginx, or a raw socket
+server started here in a thread, on 127.0.0.1 with an ephemeral port. Where
+curl has an answer, the real /usr/bin/curl is run with the same URL and the
+two are compared: curl's and HTTPie's users are who this command serves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Peer, TLSPeer, free_port
+
+TIMEOUT = 20.0
+CURL = shutil.which("curl") or "/usr/bin/curl"
+# No proxy from the environment may stand between the command and the peers.
+ENV = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def sockweb(*args: str, cwd: Path | str | None = None, timeout: float = TIMEOUT,
+            stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "sockweb", "get", *args],
+                          capture_output=True, cwd=cwd, env=ENV, timeout=timeout,
+                          input=stdin if stdin is not None else b"")
+
+
+def curl(*args: str, cwd: Path | str | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([CURL, "-sS", *args], capture_output=True, cwd=cwd, env=ENV,
+                          timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+
+
+def assert_one_error_line(proc: subprocess.CompletedProcess[bytes], code: int) -> str:
+    """curl's exit code, and one line on stderr that starts with ``sockweb: ``."""
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == code, (proc.returncode, err)
+    assert "Traceback" not in err, err
+    assert err.startswith("sockweb: "), err
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    return err.strip()
+
+
+def echo(proc: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+class RawServer:
+    """A thread that accepts on 127.0.0.1:<ephemeral>, records each request head
+    and hands the connection to ``handler``; stopped (and joined) on exit, and
+    it gives up by itself after ``lifetime`` seconds."""
+
+    def __init__(self, handler: Callable[[socket.socket, bytes], None],
+                 lifetime: float = 30.0) -> None:
+        self.handler = handler
+        self.lifetime = lifetime
+        self.requests: list[bytes] = []
+        self.errors: list[BaseException] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.port = int(self.sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        deadline = time.monotonic() + self.lifetime
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                try:
+                    conn.settimeout(5.0)
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    self.requests.append(data)
+                    self.handler(conn, data)
+                except Exception as exc:  # recorded, never raised in the thread
+                    self.errors.append(exc)
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+        assert not self._thread.is_alive()
+
+
+def reset(conn: socket.socket) -> None:
+    """Close with an RST instead of a FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def raw_fetch(port: int, request: bytes, timeout: float = 10.0) -> bytes:
+    """What a plain socket receives for ``request``: one whole response, framed by
+    Content-Length, by the chunked terminator, or by the close."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            head, sep, body = data.partition(b"\r\n\r\n")
+            if not sep:
+                continue
+            length = re.search(rb"(?im)^content-length:\s*(\d+)\r?$", head)
+            if length and len(body) >= int(length.group(1)):
+                break
+            if re.search(rb"(?im)^transfer-encoding:\s*chunked\r?$", head) \
+                    and body.endswith(b"0\r\n\r\n"):
+                break
+    return data
+
+
+def without_date(data: bytes) -> bytes:
+    head, sep, body = data.partition(b"\r\n\r\n")
+    return re.sub(rb"(?im)^date: [^\r\n]*", b"Date: -", head) + sep + body
+
+
+def run_pty(args: list[str], *, stdout_tty: bool, stderr_tty: bool, tmp_path: Path,
+            timeout: float = TIMEOUT) -> tuple[int, bytes, bytes, bytes]:
+    """Run ``sockweb get`` with stdout and/or stderr on a pseudo-terminal.
+
+    Returns (exit code, what the terminal showed, stdout file, stderr file);
+    streams that are not on the terminal go to regular files."""
+    master, slave = pty.openpty()
+    out_file, err_file = tmp_path / "pty.stdout", tmp_path / "pty.stderr"
+    with open(out_file, "wb") as out_f, open(err_file, "wb") as err_f:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sockweb", "get", *args],
+            stdin=subprocess.DEVNULL, stdout=slave if stdout_tty else out_f,
+            stderr=slave if stderr_tty else err_f, env=ENV, cwd=tmp_path)
+    os.close(slave)
+    shown = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: every writer of the slave has gone
+                    break
+                if not data:
+                    break
+                shown += data
+        else:
+            proc.kill()
+            pytest.fail(f"sockweb {args} did not finish on a terminal in {timeout} s")
+        code = proc.wait(timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        os.close(master)
+    # The terminal turns "\n" into "\r\n" (ONLCR).
+    return code, bytes(shown).replace(b"\r\n", b"\n"), out_file.read_bytes(), \
+        err_file.read_bytes()
+
+
+# -- to a pipe: the body alone ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["text.txt", "binary.bin", "big.bin", "data.json"])
+def test_pipe_gets_body_byte_for_byte_nginx(nginx: Peer, docroot: Path, name: str) -> None:
+    # text.txt goes out gzipped (nginx has gzip on): the pipe gets it decoded.
+    proc = sockweb(f"{nginx.url}/{name}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (docroot / name).read_bytes()
+    assert proc.stderr == b""
+
+
+@pytest.mark.parametrize("name", ["text.txt", "binary.bin", "big.bin"])
+def test_pipe_gets_body_byte_for_byte_http_server(http_server: Peer, docroot: Path,
+                                                  name: str) -> None:
+    # HTTP/1.0 replies delimited by the close.
+    proc = sockweb(f"{http_server.url}/{name}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (docroot / name).read_bytes()
+
+
+def test_pipe_gets_decoded_gzip_from_flask(flask_app: Peer) -> None:
+    proc = sockweb(f"{flask_app.url}/gzip")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b'{"gzipped": true}'
+
+
+# -- -o FILE saves what curl -o saves ---------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/text.txt", "/data.json", "/binary.bin", "/big.bin",
+                                  "/chunked"])
+def test_output_file_matches_curl(nginx: Peer, tmp_path: Path, path: str) -> None:
+    ours, theirs = tmp_path / "ours", tmp_path / "curl"
+    proc = sockweb("-o", str(ours), nginx.url + path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b""
+    assert proc.stderr == b""  # stderr is not a terminal: no progress bar
+    assert curl("-o", str(theirs), nginx.url + path).returncode == 0
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["binary.bin", "text.txt"])
+def test_output_file_range_matches_curl(nginx: Peer, docroot: Path, tmp_path: Path,
+                                        name: str) -> None:
+    # curl sends no Accept-Encoding and gets 206 with bytes 10..99. nginx
+    # ignores a Range on a response it gzips, so a client that asks for gzip
+    # together with a Range gets the whole file instead of the 90 bytes asked.
+    ours, theirs = tmp_path / "ours", tmp_path / "curl"
+    url = f"{nginx.url}/{name}"
+    proc = sockweb("-H", "Range: bytes=10-99", "-o", str(ours), url)
+    assert proc.returncode == 0, proc.stderr
+    assert curl("-H", "Range: bytes=10-99", "-o", str(theirs), url).returncode == 0
+    assert theirs.read_bytes() == (docroot / name).read_bytes()[10:100]
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_output_file_gzip_flask_matches_curl_compressed(flask_app: Peer, tmp_path: Path) -> None:
+    # /gzip always answers Content-Encoding: gzip. curl without --compressed
+    # saves the raw gzip bytes; sockweb decodes, as curl --compressed (and
+    # HTTPie's --download) do. So the comparison is with `curl --compressed`.
+    ours, theirs, raw = tmp_path / "ours", tmp_path / "curl", tmp_path / "raw"
+    url = f"{flask_app.url}/gzip"
+    proc = sockweb("-o", str(ours), url)
+    assert proc.returncode == 0, proc.stderr
+    assert curl("--compressed", "-o", str(theirs), url).returncode == 0
+    assert curl("-o", str(raw), url).returncode == 0
+    assert raw.read_bytes()[:2] == b"\x1f\x8b"  # the difference, stated
+    assert ours.read_bytes() == theirs.read_bytes() == b'{"gzipped": true}'
+
+
+def test_remote_name(nginx: Peer, docroot: Path, tmp_path: Path) -> None:
+    proc = sockweb("-O", f"{nginx.url}/binary.bin", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b""
+    assert [p.name for p in tmp_path.iterdir()] == ["binary.bin"]
+    assert (tmp_path / "binary.bin").read_bytes() == (docroot / "binary.bin").read_bytes()
+
+
+# -- -C -: a cut transfer, then the resume -----------------------------------------
+
+
+def test_cut_transfer_exits_18_then_resume_completes(nginx: Peer, docroot: Path,
+                                                     tmp_path: Path) -> None:
+    original = (docroot / "binary.bin").read_bytes()
+    half = len(original) // 2
+
+    def cut(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(original) + original[:half])
+        time.sleep(0.3)  # let the client read the half before the RST
+        reset(conn)
+
+    target = tmp_path / "f"
+    with RawServer(cut) as server:
+        proc = sockweb("-o", str(target), f"{server.url}/binary.bin")
+    line = assert_one_error_line(proc, 18)
+    assert str(half) in line, line
+    assert "-C -" in line, line
+    assert target.read_bytes() == original[:half]
+
+    # nginx serves the same file with ranges: -C - asks for the rest.
+    proc = sockweb("-v", "-C", "-", "-o", str(target), f"{nginx.url}/binary.bin")
+    assert proc.returncode == 0, proc.stderr
+    assert f"> Range: bytes={half}-" in proc.stderr.decode(), proc.stderr
+    assert "< HTTP/1.1 206 Partial Content" in proc.stderr.decode(), proc.stderr
+    assert target.read_bytes() == original
+
+
+def test_resume_big_file_from_nginx(nginx: Peer, docroot: Path, tmp_path: Path) -> None:
+    original = (docroot / "big.bin").read_bytes()
+    target = tmp_path / "big.bin"
+    target.write_bytes(original[:1_000_003])
+    proc = sockweb("-C", "-", "-o", str(target), f"{nginx.url}/big.bin")
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_bytes() == original
+
+
+def test_resume_text_file_asks_only_for_the_rest(nginx: Peer, docroot: Path,
+                                                tmp_path: Path) -> None:
+    # text.txt is one nginx gzips: a resume must still get a 206 with the rest,
+    # not the whole file again (a Range needs an identity coding to be honoured).
+    original = (docroot / "text.txt").read_bytes()
+    target = tmp_path / "text.txt"
+    target.write_bytes(original[:50_000])
+    proc = sockweb("-v", "-C", "-", "-o", str(target), f"{nginx.url}/text.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_bytes() == original
+    assert "< HTTP/1.1 206 Partial Content" in proc.stderr.decode(), proc.stderr
+
+
+# -- -v and --raw -------------------------------------------------------------------
+
+
+def test_verbose_heads_on_stderr_body_on_stdout(nginx: Peer, docroot: Path) -> None:
+    proc = sockweb("-v", f"{nginx.url}/data.json")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (docroot / "data.json").read_bytes()
+    lines = proc.stderr.decode().splitlines()
+    assert "> GET /data.json HTTP/1.1" in lines
+    assert f"> Host: 127.0.0.1:{nginx.port}" in lines
+    assert any(line.startswith("> User-Agent: sockweb/") for line in lines)
+    assert "< HTTP/1.1 200 OK" in lines
+    assert "< Content-Type: application/json" in lines
+    assert "< Content-Length: 19" in lines
+    sent = [line for line in lines if line.startswith(">")]
+    received = [line for line in lines if line.startswith("<")]
+    assert lines.index(sent[0]) < lines.index(received[0])
+
+
+def _same_as_socket(raw_out: bytes, socket_got: bytes) -> None:
+    assert raw_out.startswith(b"HTTP/1.")
+    assert without_date(raw_out) == without_date(socket_got)
+
+
+@pytest.mark.parametrize("path", ["/data.json", "/binary.bin", "/text.txt"])
+def test_raw_is_exactly_what_nginx_sent(nginx: Peer, path: str) -> None:
+    # text.txt comes gzipped and chunked: --raw shows it so, undecoded.
+    proc = sockweb("--raw", nginx.url + path)
+    assert proc.returncode == 0, proc.stderr
+    got = raw_fetch(nginx.port, b"GET %b HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                    b"Accept-Encoding: gzip\r\n\r\n" % (path.encode(), nginx.port))
+    _same_as_socket(proc.stdout, got)
+
+
+def test_raw_is_exactly_what_http_server_sent(http_server: Peer) -> None:
+    proc = sockweb("--raw", f"{http_server.url}/text.txt")
+    assert proc.returncode == 0, proc.stderr
+    got = raw_fetch(http_server.port, b"GET /text.txt HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+                    % http_server.port)
+    _same_as_socket(proc.stdout, got)
+
+
+def test_http10_raw_sends_the_seed_request_byte_for_byte() -> None:
+    reply = (b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nX-Odd:  spaced \r\n\r\n"
+             b"<html><body>page one\r\n\x00\xff</body></html>")
+
+    def answer(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(reply)
+
+    with RawServer(answer) as server:
+        proc = sockweb("--http1.0", "--raw", f"{server.url}/page1.htm")
+    assert proc.returncode == 0, proc.stderr
+    assert server.requests == [
+        b"GET http://127.0.0.1:%d/page1.htm HTTP/1.0\r\n\r\n" % server.port]
+    assert proc.stdout == reply
+
+
+# -- request options ------------------------------------------------------------------
+
+
+def test_head_shows_headers_only(nginx: Peer) -> None:
+    proc = sockweb("-v", "-I", f"{nginx.url}/binary.bin")
+    assert proc.returncode == 0, proc.stderr
+    assert "> HEAD /binary.bin HTTP/1.1" in proc.stderr.decode()
+    out = proc.stdout.decode("latin-1")
+    assert out.startswith("HTTP/1.1 200 OK\n"), out
+    assert "Content-Length: 16384\n" in out
+    assert "Content-Type: application/octet-stream\n" in out
+    assert len(proc.stdout) < 1000  # no body
+
+
+def test_include_shows_head_then_body(nginx: Peer, docroot: Path) -> None:
+    proc = sockweb("-i", f"{nginx.url}/data.json")
+    assert proc.returncode == 0, proc.stderr
+    body = (docroot / "data.json").read_bytes()
+    head, sep, rest = proc.stdout.partition(b"\n\n")
+    assert sep
+    assert head.startswith(b"HTTP/1.1 200 OK\n")
+    assert b"Content-Type: application/json" in head
+    assert b"\x1b[" not in proc.stdout  # no colour into a pipe
+    assert rest == body
+
+
+def test_request_method(flask_app: Peer) -> None:
+    assert echo(sockweb("-X", "DELETE", f"{flask_app.url}/echo"))["method"] == "DELETE"
+
+
+def test_extra_header(flask_app: Peer) -> None:
+    got = echo(sockweb("-H", "X-A: 1", f"{flask_app.url}/echo"))
+    assert got["headers"]["X-A"] == "1"
+    assert got["headers"]["User-Agent"].startswith("sockweb/")
+
+
+def test_empty_header_removes_default(flask_app: Peer) -> None:
+    got = echo(sockweb("-H", "User-Agent:", f"{flask_app.url}/echo"))
+    assert "User-Agent" not in got["headers"]
+
+
+def test_data_joined_as_form(flask_app: Peer) -> None:
+    got = echo(sockweb("-d", "a=1", "-d", "b=2", f"{flask_app.url}/echo"))
+    assert got["method"] == "POST"
+    assert got["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    assert got["form"] == {"a": ["1"], "b": ["2"]}
+
+
+def test_data_from_file(flask_app: Peer, tmp_path: Path) -> None:
+    body = tmp_path / "body.txt"
+    body.write_bytes(b"x=1&y=two")
+    got = echo(sockweb("-d", f"@{body}", f"{flask_app.url}/echo"))
+    assert got["method"] == "POST"
+    assert got["form"] == {"x": ["1"], "y": ["two"]}
+
+
+def test_data_from_file_with_newline_as_curl(flask_app: Peer, tmp_path: Path) -> None:
+    # curl's -d @FILE drops CR and LF (--data-binary keeps them): an editor's
+    # final newline must not end up in the last value.
+    body = tmp_path / "body.txt"
+    body.write_bytes(b"x=1&y=two\n")
+    theirs = json.loads(curl("-d", f"@{body}", f"{flask_app.url}/echo").stdout)
+    ours = echo(sockweb("-d", f"@{body}", f"{flask_app.url}/echo"))
+    assert theirs["form"] == {"x": ["1"], "y": ["two"]}
+    assert ours["form"] == theirs["form"]
+
+
+def test_json_body(flask_app: Peer) -> None:
+    got = echo(sockweb("--json", '{"a":1}', f"{flask_app.url}/echo"))
+    assert got["method"] == "POST"
+    assert got["headers"]["Content-Type"] == "application/json"
+    assert got["headers"]["Accept"] == "application/json"
+    assert got["json"] == {"a": 1}
+
+
+def test_multipart_form(flask_app: Peer, tmp_path: Path) -> None:
+    upload = tmp_path / "up.txt"
+    upload.write_bytes(b"file content\n")
+    got = echo(sockweb("-F", "name=value", "-F", f"file=@{upload}", f"{flask_app.url}/echo"))
+    assert got["method"] == "POST"
+    assert got["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert got["form"] == {"name": ["value"]}
+    assert got["files"]["file"]["filename"] == "up.txt"
+    assert got["files"]["file"]["content"] == "file content\n"
+
+
+def test_redirect_shown_without_location(flask_app: Peer) -> None:
+    url = f"{flask_app.url}/redirect/302?to=/echo"
+    proc = sockweb("-i", url)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(b"HTTP/1.1 302 FOUND\n"), proc.stdout
+    assert b"Location: /echo\n" in proc.stdout
+    assert b'"method"' not in proc.stdout
+    plain = sockweb(url)
+    assert plain.returncode == 0
+    assert b"Redirecting" in plain.stdout  # the 302's own body, as curl prints it
+
+
+def test_redirect_followed_with_location(flask_app: Peer) -> None:
+    got = echo(sockweb("-L", f"{flask_app.url}/redirect/302?to=/echo"))
+    assert got["path"] == "/echo"
+    assert got["method"] == "GET"
+
+
+def test_basic_auth(flask_app: Peer) -> None:
+    got = echo(sockweb("-u", "user:pass", f"{flask_app.url}/basic-auth/user/pass"))
+    assert got == {"authenticated": True, "user": "user"}
+    proc = sockweb(f"{flask_app.url}/basic-auth/user/pass")
+    assert proc.returncode == 0  # a 401 without --fail is a transfer that worked
+    assert proc.stdout == b"no\n"
+
+
+def test_cookie_jar_round_trip_and_curl_reads_it(flask_app: Peer, tmp_path: Path) -> None:
+    jar = tmp_path / "jar.txt"
+    proc = sockweb("-c", str(jar), f"{flask_app.url}/cookies/set?k=v&other=2")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b"set\n"
+    assert echo(sockweb("-b", str(jar), f"{flask_app.url}/cookies")) == {"k": "v", "other": "2"}
+    theirs = curl("-b", str(jar), f"{flask_app.url}/cookies")
+    assert theirs.returncode == 0, theirs.stderr
+    assert json.loads(theirs.stdout) == {"k": "v", "other": "2"}
+
+
+def test_cookie_string(flask_app: Peer) -> None:
+    assert echo(sockweb("-b", "a=1; b=2", f"{flask_app.url}/cookies")) == {"a": "1", "b": "2"}
+
+
+def test_max_time_exits_28_quickly(flask_app: Peer) -> None:
+    # The route takes a float: /slow/3 would be a quick 404, /slow/3.0 sleeps.
+    started = time.monotonic()
+    proc = sockweb("--max-time", "0.5", f"{flask_app.url}/slow/3.0")
+    took = time.monotonic() - started
+    assert_one_error_line(proc, 28)
+    assert proc.stdout == b""
+    assert took < 2.5, took
+
+
+def test_fail_exits_22_with_empty_stdout(flask_app: Peer) -> None:
+    # curl --fail: "the body is not output"; nothing on stdout at all.
+    proc = sockweb("--fail", f"{flask_app.url}/status/404")
+    line = assert_one_error_line(proc, 22)
+    assert "404" in line
+    assert proc.stdout == b""
+
+
+def test_fail_with_output_file_writes_nothing(flask_app: Peer, tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    proc = sockweb("--fail", "-o", str(target), f"{flask_app.url}/status/500")
+    assert_one_error_line(proc, 22)
+    assert not target.exists() or target.read_bytes() == b""
+
+
+def test_fail_on_success_is_quiet(flask_app: Peer) -> None:
+    proc = sockweb("--fail", f"{flask_app.url}/status/200")
+    assert proc.returncode == 0
+    assert proc.stdout == b"status 200\n"
+
+
+# -- TLS --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("expired", "expired"),
+    ("wrong_host", "another host name"),
+    ("unknown_issuer", "issuer is unknown"),
+])
+def test_untrusted_certificate_exits_60(tls_servers: dict[str, TLSPeer], name: str,
+                                        reason: str) -> None:
+    # With the good CA trusted, each one fails for its own reason.
+    peer = tls_servers[name]
+    proc = sockweb("--cacert", peer.cafile, f"{peer.url}/data.json")
+    line = assert_one_error_line(proc, 60)
+    assert reason in line, line
+    assert proc.stdout == b""
+
+
+def test_wrong_host_name_said_in_words(tls_servers: dict[str, TLSPeer]) -> None:
+    # The same certificate (for other.example) reached by a name, not an address.
+    peer = tls_servers["wrong_host"]
+    proc = sockweb("--cacert", peer.cafile, f"https://localhost:{peer.port}/data.json")
+    line = assert_one_error_line(proc, 60)
+    assert "another host name" in line, line
+
+
+def test_default_trust_refuses_unknown_issuer(tls_servers: dict[str, TLSPeer]) -> None:
+    proc = sockweb(f"{tls_servers['unknown_issuer'].url}/data.json")
+    line = assert_one_error_line(proc, 60)
+    assert "issuer is unknown" in line, line
+
+
+def test_insecure_accepts_unknown_issuer(tls_servers: dict[str, TLSPeer],
+                                         docroot: Path) -> None:
+    proc = sockweb("-k", f"{tls_servers['unknown_issuer'].url}/data.json")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (docroot / "data.json").read_bytes()
+
+
+def test_cacert_trusts_good_server(tls_servers: dict[str, TLSPeer], docroot: Path) -> None:
+    peer = tls_servers["good"]
+    proc = sockweb("--cacert", peer.cafile, f"{peer.url}/binary.bin")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (docroot / "binary.bin").read_bytes()
+
+
+# -- errors: one line, curl's exit code ------------------------------------------------
+
+
+def test_connection_refused_exits_7() -> None:
+    port = free_port()
+    line = assert_one_error_line(sockweb(f"http://127.0.0.1:{port}/"), 7)
+    assert "refused" in line
+
+
+def test_unknown_host_exits_6() -> None:
+    line = assert_one_error_line(sockweb("http://nonexistent.invalid/"), 6)
+    assert "nonexistent.invalid" in line
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "ftp://x"])
+def test_bad_url_exits_3(url: str) -> None:
+    assert_one_error_line(sockweb(url), 3)
+
+
+def test_malformed_response_exits_8() -> None:
+    def garbage(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(b"this is not HTTP at all\r\n\r\n")
+
+    with RawServer(garbage) as server:
+        proc = sockweb(f"{server.url}/")
+    line = assert_one_error_line(proc, 8)
+    assert "malformed" in line
+
+
+def test_too_many_redirects_exits_47(flask_app: Peer) -> None:
+    proc = sockweb("-L", "--max-redirs", "2", f"{flask_app.url}/redirect-chain/5")
+    assert_one_error_line(proc, 47)
+    assert proc.stdout == b""
+
+
+def test_bad_header_is_usage_error(flask_app: Peer) -> None:
+    assert_one_error_line(sockweb("-H", "no colon", f"{flask_app.url}/echo"), 2)
+
+
+# -- on a terminal -----------------------------------------------------------------------
+
+
+def test_terminal_shows_coloured_head_then_body(nginx: Peer, docroot: Path,
+                                                tmp_path: Path) -> None:
+    code, shown, _, err = run_pty([f"{nginx.url}/data.json"], stdout_tty=True,
+                                  stderr_tty=False, tmp_path=tmp_path)
+    assert code == 0, err
+    assert b"\x1b[" in shown
+    plain = re.sub(rb"\x1b\[[0-9;]*[A-Za-z]", b"", shown)
+    assert plain.startswith(b"HTTP/1.1 200 OK\n"), plain
+    assert b"Content-Type: application/json\n" in plain
+    body = (docroot / "data.json").read_bytes()
+    _head, sep, rest = plain.partition(b"\n\n")
+    assert sep
+    assert rest.rstrip(b"\n") == body.rstrip(b"\n")
+
+
+def test_terminal_does_not_dump_binary(nginx: Peer, tmp_path: Path) -> None:
+    code, shown, _, err = run_pty([f"{nginx.url}/binary.bin"], stdout_tty=True,
+                                  stderr_tty=False, tmp_path=tmp_path)
+    assert code == 0, err
+    assert b"\x00" not in shown and len(shown) < 2000, shown[:200]
+    text = err.decode()
+    assert text.count("\n") == 1 and text.startswith("sockweb: "), text
+    assert "binary" in text and "-o" in text
+
+
+def test_progress_bar_when_stderr_is_a_terminal(nginx: Peer, docroot: Path,
+                                               tmp_path: Path) -> None:
+    target = tmp_path / "big.bin"
+    code, shown, out, _ = run_pty(["-o", str(target), f"{nginx.url}/big.bin"],
+                                  stdout_tty=False, stderr_tty=True, tmp_path=tmp_path)
+    assert code == 0, shown
+    assert out == b""
+    assert target.read_bytes() == (docroot / "big.bin").read_bytes()
+    text = shown.decode()
+    assert "%" in text and "/s" in text, text
+    assert "100.0%" in text, text
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(nginx: Peer, docroot: Path,
+                                                       tmp_path: Path) -> None:
+    target = tmp_path / "big.bin"
+    proc = sockweb("-o", str(target), f"{nginx.url}/big.bin")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b""
+    assert target.read_bytes() == (docroot / "big.bin").read_bytes()
+
+
+# -- starting fast ------------------------------------------------------------------------
+
+
+def test_help_imports_nothing_heavy() -> None:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "sockweb", "get", "--help"],
+                          capture_output=True, env=ENV, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    assert b"usage:" in proc.stdout
+    imported = set()
+    for line in proc.stderr.decode().splitlines():
+        if line.startswith("import time:") and "|" in line:
+            imported.add(line.rsplit("|", 1)[1].strip())
+    assert imported, proc.stderr[:500]
+    heavy = {name for name in imported
+             if name.split(".")[0] in {"ssl", "_ssl", "json", "email"}
+             or name == "http.cookiejar" or name.startswith("sockweb.server")}
+    assert heavy == set(), sorted(heavy)
