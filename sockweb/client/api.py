@@ -33,6 +33,7 @@ from .pool import Pool
 from .redirects import (
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
+    RedirectError,
     TooManyRedirects,
     redirect_headers,
     redirect_method,
@@ -42,6 +43,7 @@ from .redirects import (
 USER_AGENT = f"sockweb/{__version__}"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: curl waits forever, which nobody wants
 MAX_CONTENT = 256 * 1024 * 1024  # what .content will hold in memory; streaming has no cap
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 TimeoutArg = float | tuple[float | None, float | None] | None
 FileSpec = bytes | tuple[str, bytes] | tuple[str, bytes, str]
@@ -269,6 +271,10 @@ class Client:
             method = redirect_method(request.method, response.status)
             new_url = URL.parse(redirect_url(str(request.url), response.headers["location"]))
             changed = method != request.method
+            if not changed and request.body is not None and not isinstance(request.body, bytes):
+                raise RedirectError(
+                    f"cannot follow the {response.status} redirect: the request body was "
+                    "streamed and cannot be sent again")
             headers = redirect_headers(request.headers, str(request.url), str(new_url), changed)
             request = Request(method, new_url, headers, None if changed else request.body)
 
@@ -290,8 +296,11 @@ class Client:
             except (ReadError, RemoteProtocolError) as exc:
                 conn.close()
                 # A kept-alive connection the server had just closed: once more
-                # on a new one (nothing of the response had arrived).
-                if not (reused and attempt == 1 and not isinstance(exc, IncompleteBody)):
+                # on a new one, but only for an idempotent method whose body
+                # can be sent again (RFC 9110 section 9.2.2).
+                if not (reused and attempt == 1 and not isinstance(exc, IncompleteBody)
+                        and request.method in IDEMPOTENT
+                        and (request.body is None or isinstance(request.body, bytes))):
                     raise
             except BaseException:
                 conn.close()
@@ -384,7 +393,8 @@ class Client:
     def _tunnel(self, sock: Any, url: URL, proxy_url: URL, read_timeout: float | None) -> None:
         """CONNECT host:port through an HTTP proxy (RFC 9110 section 9.3.6)."""
         tunnel = Connection(sock, ("connect",), read_timeout=read_timeout, trace=self.trace)
-        authority = f"{url.netloc_for_host_header.rsplit(':', 1)[0]}:{url.effective_port}"
+        host = f"[{url.host}]" if url.is_ipv6 else url.host
+        authority = f"{host}:{url.effective_port}"  # RFC 9112 section 3.2.3
         fields = [(b"Host", authority.encode())]
         if proxy_url.userinfo:
             fields.append((b"Proxy-Authorization", basic_auth(*proxy_url.userinfo)))

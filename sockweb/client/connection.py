@@ -211,7 +211,9 @@ class Connection:
 
     @property
     def reusable(self) -> bool:
-        return (not self.closed and self._keep_alive and not self._eof
+        # Bytes past the end of the response answer nothing we asked: they
+        # must never be taken for the next response (RFC 9112 section 9.3).
+        return (not self.closed and self._keep_alive and not self._eof and not self._events
                 and self._parser.reusable and not self._parser.in_message)
 
     def is_stale(self) -> bool:

@@ -62,7 +62,8 @@ class Pool:
                 evicted.append(idle.pop(0)[0])
                 self._count -= 1
             while self._count > self.total:
-                oldest_key = next(iter(self._idle))
+                # The connection idle longest, whichever origin it is for.
+                oldest_key = min(self._idle, key=lambda k: self._idle[k][0][1])
                 bucket = self._idle[oldest_key]
                 evicted.append(bucket.pop(0)[0])
                 self._count -= 1

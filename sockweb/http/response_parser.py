@@ -78,7 +78,9 @@ class ResponseParser:
                 self._fail(self._error or RemoteProtocolError("malformed response"))
         except httptools.HttpParserError as exc:
             self._fail(RemoteProtocolError(f"malformed response: {exc}"))
-        if self._in_head and not self._emitted and not self.dead:
+        if self._in_head and not self.dead:
+            # Responses come one at a time, so what arrived while the head is
+            # unfinished is head: llhttp buffers a field until its end.
             self._since_emit += len(data)
             if self._since_emit > self._limits.max_header_size:
                 self._fail(RemoteProtocolError("response head too large", 431))
@@ -132,7 +134,6 @@ class ResponseParser:
         value = value.rstrip(b" \t")
         self._fields.append((name, value))
         self._emitted = True
-        self._since_emit = 0
         size = len(name) + len(value) + 4
         self._head_size += size
         limits = self._limits
@@ -157,9 +158,12 @@ class ResponseParser:
             if status >= 200 or status == 101:
                 raise _HeadDone
             return  # a 1xx: llhttp ends it itself and a final response follows
-        self._until_close = (
-            b"content-length" not in headers and b"transfer-encoding" not in headers
-        )
+        # RFC 9112 section 6.3: without a final chunked, and without a
+        # Content-Length, the body runs until the server closes.
+        codings = b",".join(headers.get_all_raw(b"transfer-encoding")).lower()
+        chunked = codings.rsplit(b",", 1)[-1].strip() == b"chunked"
+        self._until_close = not chunked and (
+            b"content-length" not in headers or bool(codings))
 
     def on_body(self, body: bytes) -> None:
         self._events.append(Data(body))
