@@ -23,5 +23,13 @@ class Limits:
     # nginx client_max_body_size 1m -> 413 (RFC 9110 section 15.5.14).
     max_body_size: int = 1024 * 1024
 
+    def field_refused(self, field_size: int, head_size: int, count: int) -> bool:
+        """Does one more field (``field_size`` bytes) break a header limit?"""
+        return (
+            field_size > self.max_field_size
+            or head_size > self.max_header_size
+            or count > self.max_header_count
+        )
+
 
 DEFAULT_LIMITS = Limits()

@@ -181,12 +181,7 @@ class RequestParser:
         self._since_emit = 0
         size = len(name) + len(value) + 4
         self._head_size += size
-        limits = self._limits
-        if (
-            size > limits.max_field_size
-            or self._head_size > limits.max_header_size
-            or len(self._fields) > limits.max_header_count
-        ):
+        if self._limits.field_refused(size, self._head_size, len(self._fields)):
             self._stop("request header fields too large", 431)
 
     def on_headers_complete(self) -> None:

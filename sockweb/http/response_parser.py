@@ -136,12 +136,7 @@ class ResponseParser:
         self._emitted = True
         size = len(name) + len(value) + 4
         self._head_size += size
-        limits = self._limits
-        if (
-            size > limits.max_field_size
-            or self._head_size > limits.max_header_size
-            or len(self._fields) > limits.max_header_count
-        ):
+        if self._limits.field_refused(size, self._head_size, len(self._fields)):
             self._stop("response header fields too large")
 
     def on_headers_complete(self) -> None:
