@@ -55,6 +55,29 @@ class ServerConfig:
     limit_concurrency: int = field(
         default=1024, metadata=_opt("most open connections; more get a 503",
                                     "--limit-concurrency"))
+    # -- apps (WSGI / ASGI) ---------------------------------------------------
+    app: str | None = field(
+        default=None, metadata=_opt("serve a WSGI or ASGI app, 'module:attribute'", "--app"))
+    factory: bool = field(
+        default=False, metadata=_opt("--app names a factory to call for the app", "--factory"))
+    app_dir: str = field(
+        default=".", metadata=_opt("directory to import the app from", "--app-dir"))
+    interface: str = field(
+        default="auto", metadata=_opt("the app's interface", "--interface",
+                                      choices=("auto", "asgi", "wsgi")))
+    static: tuple[str, ...] = field(
+        default=(), metadata=_opt("also serve files: PREFIX=DIR, e.g. /static=./public "
+                                  "(repeatable)", "--static", append=True))
+    lifespan: str = field(
+        default="auto", metadata=_opt("ASGI lifespan events", "--lifespan",
+                                      choices=("auto", "on", "off")))
+    # waitress's default is 4 threads; gunicorn's gthread worker 1. A WSGI app
+    # that blocks on a database wants a few.
+    threads: int = field(
+        default=8, metadata=_opt("threads running a WSGI app", "--threads"))
+    root_path: str = field(
+        default="", metadata=_opt("the app's mount path behind a proxy (ASGI root_path, "
+                                  "WSGI SCRIPT_NAME)", "--root-path"))
     limits: Limits = field(default=DEFAULT_LIMITS, metadata={"group": True})
     # Files above this size go out with sendfile; smaller ones are read in one go.
     small_file_limit: int = field(default=64 * 1024, metadata={})
@@ -96,10 +119,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             else:
                 parser.add_argument(*meta["flags"], dest=f.name, action="store_true",
                                     default=default, help=meta["help"])
+        elif meta.get("append"):
+            parser.add_argument(*meta["flags"], dest=f.name, action="append", default=[],
+                                metavar="PREFIX=DIR", help=meta["help"])
         else:
             kind = {"int": int, "float": float}.get(str(f.type), str)
+            extra = {"choices": meta["choices"]} if "choices" in meta else {}
+            shown = "" if default is None else f" (default: {default})"
             parser.add_argument(*meta["flags"], dest=f.name, type=kind, default=default,
-                                help=f"{meta['help']} (default: {default})")
+                                help=f"{meta['help']}{shown}", **extra)
 
 
 def from_args(args: argparse.Namespace) -> ServerConfig:
@@ -109,4 +137,5 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         for f in fields(ServerConfig)
         if f.name != "limits" and "help" in f.metadata
     }
+    values["static"] = tuple(values.get("static") or ())
     return ServerConfig(limits=limits, **values)

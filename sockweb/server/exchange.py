@@ -7,16 +7,22 @@ maps every protocol error to its response in :func:`error_response`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 import time
-from typing import TextIO
+from collections import deque
+from typing import Any, Protocol, TextIO
 
 from ..http.dates import DateCache
-from ..http.errors import ProtocolError
+from ..http.errors import LocalProtocolError, ProtocolError
 from ..http.events import RequestHead
-from ..http.framing import has_no_body
+from ..http.framing import LAST_CHUNK, chunk, has_no_body
+from ..http.headers import validate_field
 from ..http.writer import header_block, status_line
 from .response import Response, error_page
+
+log = logging.getLogger("sockweb.server")
 
 SERVER_HEADER = b"Server: sockweb\r\n"
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -25,16 +31,21 @@ _dates = DateCache()
 
 
 def encode_head(
-    response: Response, method: bytes, length: int, keep_alive: bool, http_10: bool
+    response: Response, method: bytes, length: int | None, keep_alive: bool, http_10: bool
 ) -> bytes:
-    """The status line and header block of ``response`` (RFC 9112 sections 4-6)."""
+    """The status line and header block of ``response`` (RFC 9112 sections 4-6).
+
+    ``length`` None: the body is framed otherwise (chunked, or by the close).
+    """
     status = response.status
     parts = [status_line(status), b"Date: ", _dates.now(), b"\r\n", SERVER_HEADER]
     if response.headers:
         parts.append(header_block(response.headers))
     # RFC 9110 section 8.6: no Content-Length on 1xx/204; on HEAD and 304 it
     # tells the length GET would have had.
-    if status >= 200 and status != 204 and (status != 304 or method == b"HEAD"):
+    if length is not None and status >= 200 and status != 204 and (
+        status != 304 or method == b"HEAD"
+    ):
         parts.append(b"Content-Length: %d\r\n" % length)
     if not keep_alive:
         parts.append(b"Connection: close\r\n")
@@ -104,3 +115,257 @@ class AccessLog:
                 self._stream.flush()
             except (OSError, ValueError):
                 pass  # a closed stdout must not take the server down
+
+
+class Connection(Protocol):
+    """What an AppExchange needs of its connection (HttpProtocol provides it)."""
+
+    transport: Any
+    peer: str
+
+    async def _drain(self) -> None: ...
+
+    def close_after_response(self) -> None: ...
+
+    def resume_body(self) -> None: ...
+
+    def pause_body(self) -> None: ...
+
+
+# Request body bytes an app has not taken yet before reading pauses.
+BODY_HIGH_WATER = 64 * 1024
+
+
+class AppExchange:
+    """One request handed to an app, and the response it makes.
+
+    The app side (asgi.py, wsgi.py) calls ``receive_body``, ``start`` and
+    ``send``; this class alone decides the framing (Content-Length if the app
+    gave one, chunked otherwise, close-delimited for HTTP/1.0), refuses a bad
+    header or a body longer or shorter than its Content-Length, and writes
+    the bytes. The connection calls ``feed_body``, ``end_body``, ``fail_body``
+    and ``lost``.
+    """
+
+    def __init__(self, conn: Connection, head: RequestHead, path: bytes, query: bytes,
+                 access_log: AccessLog | None) -> None:
+        self.conn = conn
+        self.head = head
+        self.path = path
+        self.query = query
+        self._log = access_log
+        # request body
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._body_done = not head.body_expected
+        self._waiter: asyncio.Future[None] | None = None
+        self.body_error: ProtocolError | None = None
+        self.disconnected = False
+        self._continue = head.expect_continue
+        # response
+        self.started = False
+        self.finished = False
+        self.status = 0
+        self._head_fields: list[tuple[bytes, bytes]] = []
+        self._mode = ""
+        self._remaining = 0
+        self._declared: int | None = None
+        self.sent = 0
+        self.keep_alive = head.keep_alive
+
+    # -- from the connection -------------------------------------------------
+    def feed_body(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._buffered += len(data)
+        if self._buffered > BODY_HIGH_WATER:
+            self.conn.pause_body()
+        self._wake()
+
+    def end_body(self) -> None:
+        self._body_done = True
+        self._wake()
+
+    def fail_body(self, error: ProtocolError) -> None:
+        self.body_error = error
+        self._body_done = True
+        self.keep_alive = False
+        self._wake()
+
+    def lost(self) -> None:
+        self.disconnected = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- for the app -----------------------------------------------------------
+    async def receive_body(self) -> tuple[bytes, bool]:
+        """The next piece of the body and whether more follows; b"", False at its end."""
+        if self._continue:
+            self._continue = False
+            if not self.started and not self._chunks and not self._body_done:
+                # RFC 9110 section 10.1.1: the app wants the body, so ask for it.
+                self.conn.transport.write(CONTINUE)
+        while not self._chunks and not self._body_done and not self.disconnected:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self._chunks:
+            data = b"".join(self._chunks)
+            self._chunks.clear()
+            self._buffered = 0
+            self.conn.resume_body()
+            return data, not self._body_done
+        return b"", False
+
+    async def wait_disconnect(self) -> None:
+        """Until the client goes away or the response is complete."""
+        while not self.disconnected and not self.finished:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    def start(self, status: int, fields: list[tuple[bytes, bytes]]) -> None:
+        """Record the status and headers; nothing is written before the first body bytes."""
+        if self.started:
+            raise LocalProtocolError("response already started")
+        if not 100 <= status <= 999 or 100 <= status < 200:
+            raise LocalProtocolError(f"invalid status {status}")
+        kept: list[tuple[bytes, bytes]] = []
+        length: int | None = None
+        for name, value in fields:
+            validate_field(name, value)  # no CR/LF, no bad names: no response splitting
+            lower = name.lower()
+            if lower == b"content-length":
+                if not value.isdigit() or (length is not None and int(value) != length):
+                    raise LocalProtocolError(f"invalid Content-Length {value!r}")
+                length = int(value)
+                continue
+            if lower in (b"connection", b"transfer-encoding", b"date", b"server"):
+                # The connection's own fields: the server decides them.
+                if lower == b"connection" and b"close" in value.lower():
+                    self.keep_alive = False
+                continue
+            kept.append((name, value))
+        self.status = status
+        self._head_fields = kept
+        self.started = True
+        self._declared = length
+        if not body_allowed(self.head.method, status):
+            self._mode = "none"
+            self._remaining = 0
+        elif length is not None:
+            self._mode = "length"
+            self._remaining = length
+        elif self.head.http_version == "1.1":
+            self._mode = "chunked"
+            kept.append((b"Transfer-Encoding", b"chunked"))
+        else:
+            self._mode = "close"
+            self.keep_alive = False
+
+    async def send(self, data: bytes, more: bool) -> None:
+        """Body bytes; ``more=False`` ends the response."""
+        if not self.started:
+            raise LocalProtocolError("body before the response start")
+        if self.finished:
+            if data or more:
+                raise LocalProtocolError("response already complete")
+            return
+        transport = self.conn.transport
+        out: list[bytes] = []
+        if self._head_fields is not None:
+            out.append(self._encode_head(more or bool(data)))
+        mode = self._mode
+        if mode == "length":
+            if len(data) > self._remaining:
+                self._abort("app sent more than its Content-Length")
+                raise LocalProtocolError("body longer than Content-Length")
+            self._remaining -= len(data)
+            out.append(data)
+        elif mode == "chunked":
+            if data:
+                out.append(chunk(data))
+            if not more:
+                out.append(LAST_CHUNK)
+        elif mode == "close":
+            out.append(data)
+        self.sent += len(data) if mode != "none" else 0
+        if not more:
+            self.finished = True
+            if mode == "length" and self._remaining:
+                # A short body must never pass for a complete one.
+                self._abort("app sent less than its Content-Length")
+                raise LocalProtocolError("body shorter than Content-Length")
+        if self.disconnected or transport is None or transport.is_closing():
+            return
+        payload = b"".join(out)
+        if payload:
+            transport.write(payload)
+            await self.conn._drain()
+        if self.finished:
+            self._done()
+
+    def _encode_head(self, _has_body: bool) -> bytes:
+        fields = self._head_fields
+        self._head_fields = None  # type: ignore[assignment]
+        length = (self._remaining if self._mode == "length"
+                  else self._declared if self._mode == "none" else None)
+        return encode_head(Response(self.status, fields), self.head.method, length,
+                           self.keep_alive, self.head.http_version == "1.0")
+
+    def _done(self) -> None:
+        if self._log is not None:
+            self._log.log(self.conn.peer, self.head, self.status, self.sent)
+        if not self.keep_alive:
+            self.conn.close_after_response()
+
+    def _abort(self, why: str) -> None:
+        log.error("%s: %s for %r; connection closed", self.conn.peer, why,
+                  self.head.request_line)
+        self.finished = True
+        self.keep_alive = False
+        self.conn.close_after_response()
+        transport = self.conn.transport
+        if transport is not None:
+            transport.abort()
+
+    def fail(self) -> None:
+        """The app raised (already logged): a 500 if nothing was sent, else cut it off."""
+        if self.finished:
+            return
+        if not self.started:
+            # An unread body leaves the connection out of step: close after.
+            self.keep_alive = self.keep_alive and self._body_done
+            self._answer_page(INTERNAL_ERROR)
+        else:
+            self._abort("app failed after the response started")
+
+    def finish(self) -> None:
+        """The app has returned: whatever it left unsaid is settled here."""
+        if self.finished:
+            return
+        if self.started:
+            self._abort("app returned before the response was complete")
+        elif self.body_error is not None:
+            self.keep_alive = False
+            self._answer_page(error_response(self.body_error))
+        else:
+            log.error("app returned without a response for %r", self.head.request_line)
+            self._answer_page(INTERNAL_ERROR)
+
+    def _answer_page(self, page: Response) -> None:
+        body = page.body if isinstance(page.body, bytes) else b""
+        self.start(page.status, [*page.headers, (b"Content-Length", b"%d" % len(body))])
+        transport = self.conn.transport
+        self.finished = True
+        if transport is not None and not transport.is_closing() and not self.disconnected:
+            transport.write(self._encode_head(True) + (body if self._mode == "length" else b""))
+        self.sent = len(body)
+        self._done()

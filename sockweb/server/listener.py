@@ -18,7 +18,7 @@ from ..http.errors import RemoteProtocolError, SockwebError
 from ..http.events import RequestHead
 from .config import ServerConfig
 from .exchange import AccessLog
-from .protocol import Handler, HttpProtocol
+from .protocol import AppRunner, Handler, HttpProtocol
 
 log = logging.getLogger("sockweb.server")
 
@@ -44,6 +44,7 @@ class ServerState:
         self.loop = loop
         self.connections: set[HttpProtocol] = set()
         self.access_log = AccessLog(out) if (config.access_log or config.verbose) else None
+        self.app: AppRunner | None = None
         self._out = AccessLog(out)
         self.shutting_down = False
 
@@ -57,6 +58,12 @@ class ServerState:
 
 
 def make_handler(config: ServerConfig) -> Handler:
+    """The handler for what no app answers: Hello World, or the directory, or
+    (with --app) the --static mounts and a 404 for the rest."""
+    if config.app is not None:
+        from .apps import Mounts
+
+        return Mounts(config)
     if config.hello:
         from .hello import HelloWorld
 
@@ -134,6 +141,11 @@ class Server:
     def __init__(self, config: ServerConfig, handler: Handler | None = None,
                  out: TextIO | None = None) -> None:
         self.config = config
+        self.app: AppRunner | None = None
+        if config.app is not None and handler is None:
+            from .apps import load_app
+
+            self.app = load_app(config)
         self.handler = handler or make_handler(config)
         self.out = out or sys.stdout
         self.port = config.port
@@ -145,7 +157,11 @@ class Server:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._state = state = ServerState(self.config, self.handler, loop, self.out)
+        state.app = self.app
         self._stopped = asyncio.Event()
+        if self.app is not None:
+            # Like uvicorn: the app's startup completes before a port is bound.
+            await self.app.startup()
         sockets = bind_sockets(self.config.host, self.config.port)
         self.port = sockets[0].getsockname()[1]
         for sock in sockets:
@@ -192,6 +208,8 @@ class Server:
             self._sweeper.cancel()
         for server in self._servers:
             await server.wait_closed()
+        if self.app is not None:
+            await self.app.shutdown()
         if state.access_log is not None:
             state.access_log.flush()
 
@@ -199,14 +217,19 @@ class Server:
 def run(config: ServerConfig, out: TextIO | None = None) -> int:
     """``sockweb serve``: the seed's server loop, grown up. Returns the exit code."""
     out = out or sys.stdout
-    if not config.hello:
+    if not config.hello and config.app is None:
         check_directory(config.directory)
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     server = Server(config, out=out)
     try:
         loop.run_until_complete(server.start())
-        where = "Hello World" if config.hello else os.path.abspath(config.directory)
+        if server.app is not None:
+            where = f"{config.app} ({server.app.interface})"
+        elif config.hello:
+            where = "Hello World"
+        else:
+            where = os.path.abspath(config.directory)
         out.write(f"Access {server.url}\n")
         out.write(f"Serving {where} with {loop_name(loop)}; press Ctrl-C to stop\n")
         out.flush()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -33,6 +34,7 @@ from ..http.parser import RequestParser
 from .exchange import (
     CONTINUE,
     INTERNAL_ERROR,
+    AppExchange,
     body_allowed,
     encode_head,
     error_response,
@@ -62,10 +64,25 @@ class Handler(Protocol):
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response: ...
 
 
+class AppRunner(Protocol):
+    """An ASGI or WSGI app behind the exchange (asgi.py, wsgi.py)."""
+
+    interface: str
+
+    async def startup(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+    async def run(self, exchange: AppExchange) -> None: ...
+
+
 class HttpProtocol(asyncio.Protocol):
     __slots__ = (
         "_answered",
         "_body_head",
+        "_sink",
+        "_exchange",
+        "_app_paused",
         "_closed",
         "_closing",
         "_drain_waiter",
@@ -95,7 +112,7 @@ class HttpProtocol(asyncio.Protocol):
         self.peer = "-"
         self.phase = HEAD
         self.deadline = self.loop.time() + state.config.timeout_headers
-        self._pending: deque[RequestHead | RemoteProtocolError] = deque()
+        self._pending: deque[RequestHead | RemoteProtocolError | AppExchange] = deque()
         self._streaming = False
         self._closing = False
         self._write_paused = False
@@ -109,6 +126,10 @@ class HttpProtocol(asyncio.Protocol):
         self._closed = False  # the transport is closing: input is discarded
         self._peer_eof = False
         self._body_head: RequestHead | None = None  # waiting for its body to end
+        # With an app: the exchange receiving the body now (dispatched or queued).
+        self._sink: AppExchange | None = None
+        self._exchange: AppExchange | None = None  # the one the app is answering
+        self._app_paused = False
 
     # -- asyncio callbacks ---------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -132,6 +153,10 @@ class HttpProtocol(asyncio.Protocol):
         self._closing = self._closed = True
         if self._task is not None:
             self._task.cancel()
+        # An app is not cancelled: it hears http.disconnect and finishes.
+        for exchange in (self._exchange, self._sink):
+            if exchange is not None:
+                exchange.lost()
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(ConnectionResetError())
@@ -169,11 +194,32 @@ class HttpProtocol(asyncio.Protocol):
         elif self.phase == BODY:
             self.deadline = now + self.state.config.timeout_io
         self._got_bytes = True
+        app = self.state.app
         for event in self.parser.feed(data):
             if self._closed:
                 break  # bytes after a closing response are dropped
             if event.__class__ is Data:
+                sink = self._sink
+                if sink is not None:
+                    sink.feed_body(event.data)
                 continue  # static and hello handlers take no body: counted, dropped
+            if app is not None and isinstance(event, RequestHead):
+                self._app_request(event)
+                continue
+            if isinstance(event, EndOfMessage) and self._sink is not None:
+                self._sink.end_body()
+                self._sink = None
+                self._msg_open = False
+                self._got_bytes = False
+                continue
+            if isinstance(event, RemoteProtocolError) and self._sink is not None:
+                # The body broke a rule: the app hears it as a disconnect and
+                # the error is the answer if the app has not answered yet.
+                self._sink.fail_body(event)
+                self._sink = None
+                self._msg_open = False
+                self._closing = True
+                continue
             if isinstance(event, RequestHead):
                 self._msg_open = True
                 self._answered = False
@@ -207,11 +253,81 @@ class HttpProtocol(asyncio.Protocol):
                 self._msg_open = False
                 self._enqueue(event)
 
+    # -- apps ------------------------------------------------------------------
+    def _app_request(self, head: RequestHead) -> None:
+        self._msg_open = head.body_expected
+        self._answered = False
+        self.phase = BODY if head.body_expected else RESPONDING
+        try:
+            path, query = split_target(head.method, head.target)
+        except ProtocolError as exc:
+            self._enqueue(RemoteProtocolError(str(exc), exc.status))
+            return
+        exchange = AppExchange(self, head, path, query, self.state.access_log)
+        if head.body_expected:
+            self._sink = exchange
+        else:
+            exchange.end_body()
+        if self._busy():
+            # Its body waits in the exchange; read no further meanwhile.
+            self._set_reading(False)
+        self._enqueue(exchange)
+
+    def _start_app(self, exchange: AppExchange) -> None:
+        state = self.state
+        if state.config.verbose:
+            state.print_head(self.peer, exchange.head)
+        if state.handler.match(exchange.path):  # type: ignore[attr-defined]
+            # A --static mount: answered at once; a body is dropped as it comes.
+            response = state.handler.handle(exchange.head.method.decode("ascii"),
+                                            exchange.path, exchange.query, exchange.head.headers)
+            exchange.finished = True
+            if self._sink is exchange:
+                self._sink = None
+            self._respond(exchange.head, response,
+                          exchange.head.keep_alive and not self._closing)
+            return
+        assert state.app is not None
+        self._streaming = True
+        self._exchange = exchange
+        self.deadline = math.inf  # an app may think as long as it likes
+        self._task = None
+        self.loop.create_task(self._run_app(state.app, exchange))
+
+    async def _run_app(self, app: AppRunner, exchange: AppExchange) -> None:
+        try:
+            await app.run(exchange)
+        except Exception:
+            log.exception("app failed for %r", exchange.head.request_line)
+            exchange.fail()
+        finally:
+            exchange.finish()
+            self._exchange = None
+            self._streaming = False
+            self._answered = True
+            if self._sink is exchange:
+                # Answered before its body ended: drop the rest as it comes.
+                exchange.finished = True
+            self._after_response()
+
+    def close_after_response(self) -> None:
+        self._closing = True
+
+    def pause_body(self) -> None:
+        self._app_paused = True
+        self._set_reading(False)
+
+    def resume_body(self) -> None:
+        if self._app_paused:
+            self._app_paused = False
+            if not self._write_paused and not self._pending:
+                self._set_reading(True)
+
     # -- answering -----------------------------------------------------------
     def _busy(self) -> bool:
         return self._streaming or bool(self._pending)
 
-    def _enqueue(self, item: RequestHead | RemoteProtocolError) -> None:
+    def _enqueue(self, item: RequestHead | RemoteProtocolError | AppExchange) -> None:
         if self._busy():
             self._pending.append(item)
             if len(self._pending) >= MAX_PENDING:
@@ -219,8 +335,11 @@ class HttpProtocol(asyncio.Protocol):
         else:
             self._answer(item)
 
-    def _answer(self, item: RequestHead | RemoteProtocolError) -> None:
+    def _answer(self, item: RequestHead | RemoteProtocolError | AppExchange) -> None:
         state = self.state
+        if isinstance(item, AppExchange):
+            self._start_app(item)
+            return
         if isinstance(item, RemoteProtocolError):
             state.log_protocol_error(self.peer, item)
             self._respond(None, error_response(item), keep_alive=False)

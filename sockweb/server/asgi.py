@@ -1,0 +1,178 @@
+"""ASGI 3 over sockweb's exchange: HTTP scopes and the lifespan protocol.
+
+The adapter never writes bytes: ``send()`` hands the status, headers and body
+to :class:`~sockweb.server.exchange.AppExchange`, which frames them.
+Spec: https://asgi.readthedocs.io/en/latest/specs/www.html (HTTP 2.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from ..http.errors import LocalProtocolError, SockwebError
+from .config import ServerConfig
+from .exchange import AppExchange
+
+log = logging.getLogger("sockweb.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]],
+                    Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+class LifespanFailed(SockwebError):
+    pass
+
+
+def http_scope(exchange: AppExchange, root_path: str, state: dict[str, Any]) -> Scope:
+    head = exchange.head
+    transport = exchange.conn.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    sock = transport.get_extra_info("sockname") if transport is not None else None
+    tls = transport is not None and transport.get_extra_info("sslcontext") is not None
+    raw_path = exchange.path
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": head.http_version,
+        "method": head.method.decode("ascii"),
+        "scheme": "https" if tls else "http",
+        "path": root_path + unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"),
+        "raw_path": raw_path,
+        "query_string": exchange.query,
+        "root_path": root_path,
+        "headers": [(n.lower(), v) for n, v in head.headers.raw],
+        "client": (peer[0], peer[1]) if isinstance(peer, tuple) else None,
+        "server": (sock[0], sock[1]) if isinstance(sock, tuple) else None,
+        "state": dict(state),
+        "extensions": {},
+    }
+
+
+class ASGIRunner:
+    interface = "ASGI"
+
+    def __init__(self, app: ASGIApp, config: ServerConfig) -> None:
+        self.app = app
+        self.config = config
+        self.state: dict[str, Any] = {}
+        self._lifespan: _Lifespan | None = None
+
+    async def startup(self) -> None:
+        if self.config.lifespan == "off":
+            return
+        self._lifespan = _Lifespan(self.app, self.state, required=self.config.lifespan == "on")
+        await self._lifespan.startup()
+
+    async def shutdown(self) -> None:
+        if self._lifespan is not None:
+            await self._lifespan.shutdown(self.config.graceful_timeout)
+
+    async def run(self, exchange: AppExchange) -> None:
+        scope = http_scope(exchange, self.config.root_path, self.state)
+        body_read = False
+
+        async def receive() -> Message:
+            nonlocal body_read
+            if not body_read and not exchange.disconnected and exchange.body_error is None:
+                data, more = await exchange.receive_body()
+                if exchange.body_error is None and not (exchange.disconnected and more):
+                    body_read = not more
+                    return {"type": "http.request", "body": data, "more_body": more}
+            # After the body: block until the client leaves or the response is done.
+            await exchange.wait_disconnect()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            kind = message.get("type")
+            if kind == "http.response.start":
+                status = message.get("status")
+                if not isinstance(status, int):
+                    raise LocalProtocolError(f"invalid status {status!r}")
+                headers = [(bytes(n), bytes(v)) for n, v in message.get("headers", ())]
+                exchange.start(status, headers)
+            elif kind == "http.response.body":
+                if exchange.disconnected:
+                    return  # uvicorn's choice: a send after the client left is a no-op
+                await exchange.send(bytes(message.get("body", b"")),
+                                    bool(message.get("more_body", False)))
+            else:
+                raise LocalProtocolError(f"unexpected ASGI message {kind!r}")
+
+        await self.app(scope, receive, send)
+
+
+class _Lifespan:
+    """The lifespan sub-protocol, run as one task for the server's life."""
+
+    def __init__(self, app: ASGIApp, state: dict[str, Any], required: bool) -> None:
+        self.app = app
+        self.state = state
+        self.required = required
+        self.inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self.started = asyncio.Event()
+        self.stopped = asyncio.Event()
+        self.failure: str | None = None
+        self.unsupported = False
+        self.task: asyncio.Task[None] | None = None
+
+    async def startup(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._main())
+        await self.inbox.put({"type": "lifespan.startup"})
+        await self.started.wait()
+        if self.failure is not None:
+            raise LifespanFailed(f"the app's startup failed: {self.failure}")
+        if self.unsupported and self.required:
+            raise LifespanFailed("the app does not support the lifespan protocol (--lifespan on)")
+
+    async def shutdown(self, timeout: float) -> None:
+        if self.unsupported or self.task is None or self.task.done():
+            return
+        await self.inbox.put({"type": "lifespan.shutdown"})
+        try:
+            await asyncio.wait_for(self.stopped.wait(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("the app's lifespan shutdown did not finish in %.0fs", timeout)
+            self.task.cancel()
+        if self.failure is not None:
+            log.error("the app's shutdown failed: %s", self.failure)
+
+    async def _main(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"},
+                 "state": self.state}
+        try:
+            await self.app(scope, self.inbox.get, self._send)
+        except BaseException as exc:
+            if not self.started.is_set():
+                # --lifespan auto: an app that fails on a lifespan scope before
+                # answering it simply does not speak lifespan (uvicorn's rule).
+                if self.required:
+                    self.failure = f"{type(exc).__name__}: {exc}"
+                else:
+                    log.info("the app does not support lifespan: %r", exc)
+                self.unsupported = not self.required
+            elif not self.stopped.is_set():
+                self.failure = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            self.started.set()
+            self.stopped.set()
+
+    async def _send(self, message: Message) -> None:
+        kind = message.get("type")
+        if kind == "lifespan.startup.complete":
+            self.started.set()
+        elif kind == "lifespan.startup.failed":
+            self.failure = str(message.get("message", "") or "startup failed")
+            self.started.set()
+        elif kind == "lifespan.shutdown.complete":
+            self.stopped.set()
+        elif kind == "lifespan.shutdown.failed":
+            self.failure = str(message.get("message", "") or "shutdown failed")
+            self.stopped.set()

@@ -1,0 +1,226 @@
+"""WSGI (PEP 3333) over sockweb's exchange, in a bounded thread pool.
+
+The app runs in one of ``--threads`` threads so the event loop never blocks.
+Its reads of ``wsgi.input`` and its body chunks cross to the loop with
+``run_coroutine_threadsafe``: each waits for the loop, which gives
+back-pressure both ways. The adapter never writes bytes itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from ..http.errors import LocalProtocolError
+from .config import ServerConfig
+from .exchange import AppExchange
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StartResponse = Callable[..., Callable[[bytes], None]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: iterates a file in blocks (PEP 3333 optional extension)."""
+
+    def __init__(self, filelike: Any, blksize: int = 64 * 1024) -> None:
+        self.filelike = filelike
+        self.blksize = blksize
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            block = self.filelike.read(self.blksize)
+            if not block:
+                return
+            yield block
+
+    def close(self) -> None:
+        close = getattr(self.filelike, "close", None)
+        if close is not None:
+            close()
+
+
+class InputStream(io.RawIOBase):
+    """``wsgi.input``: the request body, read from the app's thread."""
+
+    def __init__(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> None:
+        self._exchange = exchange
+        self._loop = loop
+        self._buffer = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        future = asyncio.run_coroutine_threadsafe(self._exchange.receive_body(), self._loop)
+        data, more = future.result()
+        self._buffer += data
+        if not more:
+            self._eof = True
+        return bool(data) or more
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            while self._fill():
+                pass
+            data, self._buffer = self._buffer, b""
+            return data
+        while len(self._buffer) < size and self._fill():
+            pass
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def readinto(self, target: Any) -> int:
+        data = self.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        while b"\n" not in self._buffer and (size is None or size < 0
+                                             or len(self._buffer) < size) and self._fill():
+            pass
+        end = self._buffer.find(b"\n") + 1 or len(self._buffer)
+        if size is not None and size >= 0:
+            end = min(end, size)
+        data, self._buffer = self._buffer[:end], self._buffer[end:]
+        return data
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        return list(iter(self.readline, b""))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+class WSGIRunner:
+    interface = "WSGI"
+
+    def __init__(self, app: WSGIApp, config: ServerConfig) -> None:
+        self.app = app
+        self.config = config
+        self._pool = ThreadPoolExecutor(max_workers=config.threads,
+                                        thread_name_prefix="sockweb-wsgi")
+
+    async def startup(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, exchange: AppExchange) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._pool, self._call, exchange, loop)
+
+    def environ(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
+        head = exchange.head
+        transport = exchange.conn.transport
+        peer = transport.get_extra_info("peername") if transport is not None else None
+        sock = transport.get_extra_info("sockname") if transport is not None else None
+        tls = transport is not None and transport.get_extra_info("sslcontext") is not None
+        host = head.headers.get("host")
+        server_name, server_port = (str(sock[0]), str(sock[1])) if isinstance(sock, tuple) \
+            else ("localhost", "80")
+        path = unquote_to_bytes(exchange.path).decode("latin-1")  # PEP 3333: bytes as latin-1
+        env: dict[str, Any] = {
+            "REQUEST_METHOD": head.method.decode("ascii"),
+            "SCRIPT_NAME": self.config.root_path,
+            "PATH_INFO": path,
+            "QUERY_STRING": exchange.query.decode("latin-1"),
+            "SERVER_NAME": server_name,
+            "SERVER_PORT": server_port,
+            "SERVER_PROTOCOL": f"HTTP/{head.http_version}",
+            "REMOTE_ADDR": str(peer[0]) if isinstance(peer, tuple) else "",
+            "REMOTE_PORT": str(peer[1]) if isinstance(peer, tuple) else "",
+            "RAW_URI": exchange.path.decode("latin-1") + (
+                "?" + exchange.query.decode("latin-1") if exchange.query else ""),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "https" if tls else "http",
+            "wsgi.input": InputStream(exchange, loop),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input_terminated": True,
+        }
+        if host:
+            env["HTTP_HOST"] = host
+        for name, value in head.headers.raw:
+            key = name.decode("latin-1").upper().replace("-", "_")
+            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                env[key] = value.decode("latin-1")
+                continue
+            key = "HTTP_" + key
+            text = value.decode("latin-1")
+            # RFC 9110 section 5.3: repeated fields join with a comma.
+            env[key] = f"{env[key]},{text}" if key in env and key != "HTTP_HOST" else text
+        return env
+
+    def _call(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> None:
+        env = self.environ(exchange, loop)
+        pending: list[tuple[int, list[tuple[bytes, bytes]]]] = []
+        sent_head = False
+
+        def send(data: bytes, more: bool) -> None:
+            nonlocal sent_head
+            if not sent_head:
+                if not pending:
+                    raise LocalProtocolError("body before start_response()")
+                status, fields = pending[-1]
+                exchange.start(status, fields)
+                sent_head = True
+            asyncio.run_coroutine_threadsafe(exchange.send(data, more), loop).result()
+
+        def write(data: bytes) -> None:
+            if not isinstance(data, bytes):
+                raise TypeError("write() takes bytes")
+            send(data, True)
+
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
+            if exc_info is not None:
+                try:
+                    if sent_head:
+                        # PEP 3333: too late to change the status; re-raise.
+                        raise exc_info[1].with_traceback(exc_info[2])
+                finally:
+                    exc_info = None
+            elif pending:
+                raise AssertionError("start_response() called twice without exc_info")
+            code = status.split(" ", 1)[0]
+            if len(code) != 3 or not code.isdigit():
+                raise LocalProtocolError(f"invalid status {status!r}")
+            fields = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+            pending.append((int(code), fields))
+            return write
+
+        result = self.app(env, start_response)
+        try:
+            if isinstance(result, list | tuple) and pending and not sent_head:
+                # A list body (the usual case) goes out in one write with a
+                # Content-Length, instead of one chunk per item.
+                body = b"".join(result)
+                status, fields = pending[-1]
+                if not any(n.lower() == b"content-length" for n, _ in fields):
+                    pending[-1] = (status, [*fields, (b"Content-Length", b"%d" % len(body))])
+                send(body, False)
+                return
+            for data in result:
+                if data:
+                    send(data, True)
+                elif not sent_head and pending:
+                    pass  # an empty chunk before the head sends nothing (PEP 3333)
+            send(b"", False)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
