@@ -75,6 +75,16 @@ class EndOfMessage:
 END_OF_MESSAGE = EndOfMessage()
 
 
+class Upgraded:
+    """The connection leaves HTTP/1.1 (RFC 9110 section 7.8); ``data`` is what
+    followed the upgrade request, bytes of the new protocol."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
 class ResponseHead:
     """A status line and its header fields, complete (RFC 9112 section 4)."""
 

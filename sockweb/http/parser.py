@@ -19,7 +19,7 @@ import httptools
 
 from . import framing
 from .errors import RemoteProtocolError
-from .events import END_OF_MESSAGE, Data, RequestHead
+from .events import END_OF_MESSAGE, Data, RequestHead, Upgraded
 from .headers import Headers
 from .limits import DEFAULT_LIMITS, Limits
 
@@ -50,13 +50,18 @@ class RequestParser:
         "_since_emit",
         "_start",
         "_undecided",
+        "_websocket",
+        "upgrades",
         "_url",
         "_url_size",
         "dead",
     )
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, upgrades: bool = False) -> None:
         self._limits = limits
+        # Hand a WebSocket upgrade over (an app that speaks it is there).
+        self.upgrades = upgrades
+        self._websocket = False
         self._parser = httptools.HttpRequestParser(self)
         self._events: list[Event] = []
         self._url: list[bytes] = []
@@ -97,10 +102,15 @@ class RequestParser:
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
+            rest = data[upgrade.args[0]:] if upgrade.args else b""
+            if self.upgrades and self._websocket:
+                # The caller takes the connection over; HTTP parsing ends here.
+                self.dead = True
+                events.append(Upgraded(rest))
+                return events
             # We speak no other protocol: the request was answered as plain
             # HTTP; parse whatever follows it as the next request.
             self._parser = httptools.HttpRequestParser(self)
-            rest = data[upgrade.args[0]:] if upgrade.args else b""
             if rest:
                 events.extend(self.feed(rest))
             self._events = events
@@ -197,6 +207,8 @@ class RequestParser:
         except RemoteProtocolError as exc:
             self._error = exc
             raise _Stop(str(exc)) from None
+        self._websocket = self.upgrades and b"websocket" in (
+            headers.get_raw(b"upgrade") or b"").lower()
         length = framing.declared_length(headers)
         if length is not None and length > self._limits.max_body_size:
             self._stop("request body too large", 413)

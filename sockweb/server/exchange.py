@@ -55,6 +55,12 @@ def encode_head(
     return b"".join(parts)
 
 
+def encode_switching(fields: list[tuple[bytes, bytes]]) -> bytes:
+    """A 101 Switching Protocols head (RFC 9110 section 15.2.2)."""
+    return b"".join([status_line(101), b"Date: ", _dates.now(), b"\r\n", SERVER_HEADER,
+                     header_block(fields), b"\r\n"])
+
+
 def body_allowed(method: bytes, status: int) -> bool:
     return not has_no_body(method, status)
 

@@ -27,7 +27,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Protocol, cast
 
 from ..http.errors import ProtocolError, RemoteProtocolError
-from ..http.events import Data, EndOfMessage, RequestHead
+from ..http.events import Data, EndOfMessage, RequestHead, Upgraded
 from ..http.framing import split_target
 from ..http.headers import Headers
 from ..http.parser import RequestParser
@@ -44,6 +44,7 @@ from .sendfile import BodySender, FileShrank
 
 if TYPE_CHECKING:
     from .listener import ServerState
+    from .websocket import WebSocketSession
 
 log = logging.getLogger("sockweb.server")
 
@@ -83,6 +84,8 @@ class HttpProtocol(asyncio.Protocol):
         "_sink",
         "_exchange",
         "_app_paused",
+        "_ws_request",
+        "_ws",
         "_closed",
         "_closing",
         "_drain_waiter",
@@ -108,7 +111,9 @@ class HttpProtocol(asyncio.Protocol):
         self.state = state
         self.loop = state.loop
         self.transport: asyncio.Transport | None = None
-        self.parser = RequestParser(state.config.limits)
+        app = state.app
+        self.parser = RequestParser(state.config.limits,
+                                    upgrades=app is not None and app.interface == "ASGI")
         self.peer = "-"
         self.phase = HEAD
         self.deadline = self.loop.time() + state.config.timeout_headers
@@ -130,6 +135,8 @@ class HttpProtocol(asyncio.Protocol):
         self._sink: AppExchange | None = None
         self._exchange: AppExchange | None = None  # the one the app is answering
         self._app_paused = False
+        self._ws_request: tuple[RequestHead, bytes, bytes] | None = None
+        self._ws: WebSocketSession | None = None
 
     # -- asyncio callbacks ---------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -157,6 +164,8 @@ class HttpProtocol(asyncio.Protocol):
         for exchange in (self._exchange, self._sink):
             if exchange is not None:
                 exchange.lost()
+        if self._ws is not None:
+            self._ws.lost()
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(ConnectionResetError())
@@ -187,6 +196,9 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closed or self._rejected:
             return
+        if self._ws is not None:
+            self._ws.feed(data)
+            return
         now = self.loop.time()
         if self.phase == IDLE:
             self.phase = HEAD
@@ -206,6 +218,9 @@ class HttpProtocol(asyncio.Protocol):
             if app is not None and isinstance(event, RequestHead):
                 self._app_request(event)
                 continue
+            if isinstance(event, Upgraded):
+                self._upgraded(event.data)
+                return
             if isinstance(event, EndOfMessage) and self._sink is not None:
                 self._sink.end_body()
                 self._sink = None
@@ -254,7 +269,48 @@ class HttpProtocol(asyncio.Protocol):
                 self._enqueue(event)
 
     # -- apps ------------------------------------------------------------------
+    def _upgraded(self, rest: bytes) -> None:
+        request, self._ws_request = self._ws_request, None
+        state = self.state
+        if request is None or state.app is None or self._busy():
+            # Not a WebSocket we can take: go on with HTTP after it.
+            self.parser = RequestParser(state.config.limits)
+            if rest:
+                self.data_received(rest)
+            return
+        from .websocket import WebSocketSession
+
+        head, path, query = request
+        if state.config.verbose:
+            state.print_head(self.peer, head)
+        runner = state.app
+        self._ws = session = WebSocketSession(
+            self, head, path, query, runner.app, state.config.root_path,  # type: ignore[attr-defined]
+            runner.state)  # type: ignore[attr-defined]
+        self._streaming = True
+        self.deadline = math.inf  # a WebSocket may stay quiet as long as it likes
+        self.loop.create_task(session.run())
+        if rest:
+            session.feed(rest)
+
+    def finish_upgrade(self) -> None:
+        """The WebSocket (or its refusal) is over: so is the connection."""
+        if self._ws is not None and self.transport is not None:
+            self._closed = True
+            self.transport.close()
+
     def _app_request(self, head: RequestHead) -> None:
+        if self.parser.upgrades:
+            from .websocket import is_websocket_request
+
+            if is_websocket_request(head):
+                try:
+                    path, query = split_target(head.method, head.target)
+                except ProtocolError:
+                    pass
+                else:
+                    self._ws_request = (head, path, query)
+                    return
         self._msg_open = head.body_expected
         self._answered = False
         self.phase = BODY if head.body_expected else RESPONDING
@@ -502,6 +558,9 @@ class HttpProtocol(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """Stop after what is in flight: close now if idle, else after the answer."""
+        if self._ws is not None:
+            self._ws.going_away()
+            return
         if self.phase == IDLE or (
             self.phase == HEAD and not self._got_bytes and not self._busy()
         ):
