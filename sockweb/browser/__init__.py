@@ -1,0 +1,1 @@
+"""The terminal browser: parse -> layout -> display list -> paint."""
