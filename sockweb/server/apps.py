@@ -24,7 +24,7 @@ def import_app(spec: str, app_dir: str = ".", factory: bool = False) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
+        if exc.name == module_name or module_name.startswith(f"{exc.name}."):
             raise StartupError(f"cannot import app module {module_name!r}: no such module "
                                f"(looked in {path})") from None
         raise StartupError(f"importing {module_name!r} failed: {exc}") from exc

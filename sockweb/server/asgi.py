@@ -79,7 +79,7 @@ class ASGIRunner:
 
         async def receive() -> Message:
             nonlocal body_read
-            if not body_read and not exchange.disconnected and exchange.body_error is None:
+            if not body_read and not exchange.gone and exchange.body_error is None:
                 data, more = await exchange.receive_body()
                 if exchange.body_error is None and not (exchange.disconnected and more):
                     body_read = not more

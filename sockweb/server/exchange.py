@@ -20,7 +20,7 @@ from ..http.events import RequestHead
 from ..http.framing import LAST_CHUNK, chunk, has_no_body
 from ..http.headers import validate_field
 from ..http.writer import header_block, status_line
-from .response import Response, error_page
+from .response import FileSlice, Part, Response, error_page
 
 log = logging.getLogger("sockweb.server")
 
@@ -167,6 +167,7 @@ class AppExchange:
         self._waiter: asyncio.Future[None] | None = None
         self.body_error: ProtocolError | None = None
         self.disconnected = False
+        self.peer_eof = False  # the client half-closed: it may still read the answer
         self._continue = head.expect_continue
         # response
         self.started = False
@@ -181,6 +182,8 @@ class AppExchange:
 
     # -- from the connection -------------------------------------------------
     def feed_body(self, data: bytes) -> None:
+        if self.finished:
+            return  # answered already: the rest of the body is read and dropped
         self._chunks.append(data)
         self._buffered += len(data)
         if self._buffered > BODY_HIGH_WATER:
@@ -201,6 +204,15 @@ class AppExchange:
         self.disconnected = True
         self._wake()
 
+    def eof(self) -> None:
+        self.peer_eof = True
+        self._wake()
+
+    @property
+    def gone(self) -> bool:
+        """Nothing more will come from the client: it left, half-closed, or broke the body."""
+        return self.disconnected or self.peer_eof or self.body_error is not None
+
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -214,7 +226,8 @@ class AppExchange:
             if not self.started and not self._chunks and not self._body_done:
                 # RFC 9110 section 10.1.1: the app wants the body, so ask for it.
                 self.conn.transport.write(CONTINUE)
-        while not self._chunks and not self._body_done and not self.disconnected:
+        while not self._chunks and not self._body_done and not self.disconnected \
+                and not self.peer_eof:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
@@ -230,7 +243,7 @@ class AppExchange:
 
     async def wait_disconnect(self) -> None:
         """Until the client goes away or the response is complete."""
-        while not self.disconnected and not self.finished:
+        while not self.gone and not self.finished:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
@@ -317,6 +330,35 @@ class AppExchange:
             await self.conn._drain()
         if self.finished:
             self._done()
+
+    async def send_file(self, fd: int, offset: int, count: int) -> None:
+        """``count`` bytes of an open file as body, with sendfile where possible.
+
+        For wsgi.file_wrapper; the caller ends the response with send(b"", False).
+        """
+        from .sendfile import BodySender
+
+        if not self.started:
+            raise LocalProtocolError("body before the response start")
+        if self._mode == "length":
+            count = min(count, self._remaining)
+        parts: list[Part] = []
+        if self._head_fields is not None:
+            parts.append(self._encode_head(True))
+        if self._mode in ("none",) or count <= 0:
+            if parts and not self.disconnected:
+                self.conn.transport.write(parts[0])
+            return
+        if self._mode == "chunked":
+            parts += [b"%x\r\n" % count, FileSlice(fd, offset, count), b"\r\n"]
+        else:
+            parts.append(FileSlice(fd, offset, count))
+        if self._mode == "length":
+            self._remaining -= count
+        self.sent += count
+        if self.disconnected or self.conn.transport is None:
+            return
+        await BodySender(self.conn.transport, self.conn._drain, lambda: None).send(parts)
 
     def _encode_head(self, _has_body: bool) -> bytes:
         fields = self._head_fields

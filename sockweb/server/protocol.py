@@ -176,6 +176,11 @@ class HttpProtocol(asyncio.Protocol):
         if self._closed or not self._busy():
             # Nothing in flight: a half-sent request can never be completed now.
             return None
+        # An app waiting in receive() hears of it (a long poll must end); its
+        # answer can still be written to a half-closed client.
+        for exchange in (self._exchange, self._sink):
+            if exchange is not None:
+                exchange.eof()
         # A half-closed client (``nc -N``) still gets every answer it asked
         # for; the connection closes once nothing is left (_after_response).
         return True

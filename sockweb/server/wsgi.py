@@ -9,7 +9,10 @@ back-pressure both ways. The adapter never writes bytes itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +27,10 @@ from .exchange import AppExchange
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], None]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class ClientGone(OSError):
+    """The client left: the app's iterable is closed and nothing more is sent."""
 
 
 class FileWrapper:
@@ -118,7 +125,9 @@ class WSGIRunner:
 
     async def run(self, exchange: AppExchange) -> None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._pool, self._call, exchange, loop)
+        # ClientGone: the connection is gone and the exchange settles the rest.
+        with contextlib.suppress(ClientGone):
+            await loop.run_in_executor(self._pool, self._call, exchange, loop)
 
     def environ(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
         head = exchange.head
@@ -165,6 +174,27 @@ class WSGIRunner:
             env[key] = f"{env[key]},{text}" if key in env and key != "HTTP_HOST" else text
         return env
 
+    @staticmethod
+    def _send_file(wrapper: FileWrapper, exchange: AppExchange,
+                   loop: asyncio.AbstractEventLoop,
+                   head: tuple[int, list[tuple[bytes, bytes]]]) -> bool:
+        """A file_wrapper around a regular file goes out with sendfile."""
+        try:
+            fd = wrapper.filelike.fileno()
+            st = os.fstat(fd)
+            offset = wrapper.filelike.tell() if hasattr(wrapper.filelike, "tell") else 0
+        except (AttributeError, OSError, ValueError):
+            return False
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        status, fields = head
+        if not any(n.lower() == b"content-length" for n, _ in fields):
+            fields = [*fields, (b"Content-Length", b"%d" % (st.st_size - offset))]
+        exchange.start(status, fields)
+        asyncio.run_coroutine_threadsafe(
+            exchange.send_file(fd, offset, st.st_size - offset), loop).result()
+        return True
+
     def _call(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> None:
         env = self.environ(exchange, loop)
         pending: list[tuple[int, list[tuple[bytes, bytes]]]] = []
@@ -179,6 +209,9 @@ class WSGIRunner:
                 exchange.start(status, fields)
                 sent_head = True
             asyncio.run_coroutine_threadsafe(exchange.send(data, more), loop).result()
+            if exchange.disconnected and more:
+                # Stop producing for nobody; the finally below calls close().
+                raise ClientGone("client disconnected")
 
         def write(data: bytes) -> None:
             if not isinstance(data, bytes):
@@ -205,6 +238,11 @@ class WSGIRunner:
 
         result = self.app(env, start_response)
         try:
+            if (isinstance(result, FileWrapper) and pending and not sent_head
+                    and self._send_file(result, exchange, loop, pending[-1])):
+                sent_head = True
+                send(b"", False)
+                return
             if isinstance(result, list | tuple) and pending and not sent_head:
                 # A list body (the usual case) goes out in one write with a
                 # Content-Length, instead of one chunk per item.
