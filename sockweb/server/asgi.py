@@ -16,6 +16,7 @@ from urllib.parse import unquote_to_bytes
 from ..http.errors import LocalProtocolError, SockwebError
 from .config import ServerConfig
 from .exchange import AppExchange
+from .proxy_headers import TrustedProxies, client_view
 
 log = logging.getLogger("sockweb.server")
 
@@ -29,25 +30,25 @@ class LifespanFailed(SockwebError):
     pass
 
 
-def http_scope(exchange: AppExchange, root_path: str, state: dict[str, Any]) -> Scope:
+def http_scope(exchange: AppExchange, root_path: str, state: dict[str, Any],
+               trusted: TrustedProxies | None = None) -> Scope:
     head = exchange.head
     transport = exchange.conn.transport
-    peer = transport.get_extra_info("peername") if transport is not None else None
     sock = transport.get_extra_info("sockname") if transport is not None else None
-    tls = transport is not None and transport.get_extra_info("sslcontext") is not None
+    client, scheme = client_view(transport, head.headers, trusted)
     raw_path = exchange.path
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
         "http_version": head.http_version,
         "method": head.method.decode("ascii"),
-        "scheme": "https" if tls else "http",
+        "scheme": scheme,
         "path": root_path + unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"),
         "raw_path": raw_path,
         "query_string": exchange.query,
         "root_path": root_path,
         "headers": [(n.lower(), v) for n, v in head.headers.raw],
-        "client": (peer[0], peer[1]) if isinstance(peer, tuple) else None,
+        "client": client,
         "server": (sock[0], sock[1]) if isinstance(sock, tuple) else None,
         "state": dict(state),
         "extensions": {},
@@ -62,6 +63,8 @@ class ASGIRunner:
         self.config = config
         self.state: dict[str, Any] = {}
         self._lifespan: _Lifespan | None = None
+        self.trusted = (TrustedProxies(config.forwarded_allow_ips)
+                        if config.proxy_headers else None)
 
     async def startup(self) -> None:
         if self.config.lifespan == "off":
@@ -74,14 +77,17 @@ class ASGIRunner:
             await self._lifespan.shutdown(self.config.graceful_timeout)
 
     async def run(self, exchange: AppExchange) -> None:
-        scope = http_scope(exchange, self.config.root_path, self.state)
+        scope = http_scope(exchange, self.config.root_path, self.state, self.trusted)
         body_read = False
 
         async def receive() -> Message:
             nonlocal body_read
-            if not body_read and not exchange.gone and exchange.body_error is None:
+            if not body_read and exchange.body_error is None:
                 data, more = await exchange.receive_body()
-                if exchange.body_error is None and not (exchange.disconnected and more):
+                # What arrived of the body is the app's even if the client left
+                # after sending it; a body cut off by the leaving is not.
+                if exchange.body_error is None and (data or not more) and (
+                        exchange.body_done or not exchange.gone):
                     body_read = not more
                     return {"type": "http.request", "body": data, "more_body": more}
             # After the body: block until the client leaves or the response is done.

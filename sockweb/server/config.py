@@ -78,6 +78,41 @@ class ServerConfig:
     root_path: str = field(
         default="", metadata=_opt("the app's mount path behind a proxy (ASGI root_path, "
                                   "WSGI SCRIPT_NAME)", "--root-path"))
+    # -- where to listen, TLS -------------------------------------------------
+    uds: str | None = field(
+        default=None, metadata=_opt("listen on this Unix socket instead of --host/--port",
+                                    "--uds", metavar="PATH"))
+    fd: int | None = field(
+        default=None, metadata=_opt("listen on this inherited socket descriptor (from a "
+                                    "supervisor); systemd's LISTEN_FDS are found without it",
+                                    "--fd", metavar="N"))
+    certfile: str | None = field(
+        default=None, metadata=_opt("serve HTTPS with this PEM certificate chain", "--certfile",
+                                    metavar="PEM"))
+    keyfile: str | None = field(
+        default=None, metadata=_opt("its unencrypted private key (if not in the certfile)",
+                                    "--keyfile", metavar="PEM"))
+    # -- processes --------------------------------------------------------------
+    # 1 keeps today's single process. gunicorn suggests 2 x cores + 1 for sync
+    # workers; an event-loop worker keeps a core busy on its own, so about one a core.
+    workers: int = field(
+        default=1, metadata=_opt("processes serving the same socket, under a supervisor that "
+                                 "restarts them (SIGHUP replaces them)", "--workers", "-w",
+                                 metavar="N"))
+    reload: bool = field(
+        default=False, metadata=_opt("restart when a .py file under --app-dir changes "
+                                     "(development)", "--reload"))
+    # -- behind a proxy -----------------------------------------------------------
+    proxy_headers: bool = field(
+        default=False, metadata=_opt("take the client address and scheme from Forwarded / "
+                                     "X-Forwarded-For / X-Forwarded-Proto sent by a trusted "
+                                     "proxy", "--proxy-headers"))
+    # uvicorn's and gunicorn's default: only a proxy on this machine is believed.
+    forwarded_allow_ips: str = field(
+        default="127.0.0.1", metadata=_opt("proxies whose forwarding headers are believed: "
+                                           "IPs and CIDRs, comma-separated; 'unix:' for Unix "
+                                           "socket peers; '*' for all",
+                                           "--forwarded-allow-ips", metavar="LIST"))
     limits: Limits = field(default=DEFAULT_LIMITS, metadata={"group": True})
     # Files above this size go out with sendfile; smaller ones are read in one go.
     small_file_limit: int = field(default=64 * 1024, metadata={})
@@ -123,8 +158,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(*meta["flags"], dest=f.name, action="append", default=[],
                                 metavar="PREFIX=DIR", help=meta["help"])
         else:
-            kind = {"int": int, "float": float}.get(str(f.type), str)
-            extra = {"choices": meta["choices"]} if "choices" in meta else {}
+            # Optional settings (``int | None``) take the type of what they hold.
+            kind = {"int": int, "float": float}.get(str(f.type).removesuffix(" | None"), str)
+            extra = {key: meta[key] for key in ("choices", "metavar") if key in meta}
             shown = "" if default is None else f" (default: {default})"
             parser.add_argument(*meta["flags"], dest=f.name, type=kind, default=default,
                                 help=f"{meta['help']}{shown}", **extra)

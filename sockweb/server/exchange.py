@@ -209,6 +209,10 @@ class AppExchange:
         self._wake()
 
     @property
+    def body_done(self) -> bool:
+        return self._body_done
+
+    @property
     def gone(self) -> bool:
         """Nothing more will come from the client: it left, half-closed, or broke the body."""
         return self.disconnected or self.peer_eof or self.body_error is not None

@@ -1,16 +1,24 @@
-"""Bind, print the banner, serve, and shut down cleanly on Ctrl-C or SIGTERM."""
+"""Bind, print the banner, serve, and shut down cleanly on Ctrl-C or SIGTERM.
+
+``run`` is ``sockweb serve``. It opens the listening sockets first (sockets.py),
+then either serves them in this process, or hands them to a supervisor:
+``--workers N`` (workers.py, pre-forked processes) or ``--reload`` (reload.py,
+a child restarted when the code changes). A supervised process serves the
+same way, but stays quiet: the supervisor prints the banner and
+``Shutting down...`` once, and tells it to stop with SIGTERM.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import os
 import signal
-import socket
 import stat
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from .._loop import loop_name, new_event_loop
@@ -19,14 +27,15 @@ from ..http.events import RequestHead
 from .config import ServerConfig
 from .exchange import AccessLog
 from .protocol import AppRunner, Handler, HttpProtocol
+from .sockets import BACKLOG, Listeners, StartupError, bind_sockets, open_listeners
+
+__all__ = ["BACKLOG", "Server", "StartupError", "Supervised", "bind_sockets", "run", "serve"]
 
 log = logging.getLogger("sockweb.server")
-
-BACKLOG = 1024  # nginx listen backlog default on Linux is 511; the kernel caps it anyway
-
-
-class StartupError(SockwebError):
-    """The server cannot start; the message is one line for the user (exit code 2)."""
+PARENT_CHECK_INTERVAL = 1.0  # seconds between a supervised process's looks at its parent
+# On shutdown, how long a just-accepted connection has to send its first request:
+# a few round trips on a slow network (nginx's lingering_time is for the other end).
+FIRST_REQUEST_GRACE = 0.5
 
 
 class ServerState:
@@ -89,57 +98,15 @@ def check_directory(path: str) -> None:
         raise StartupError(f"permission denied: {path}")
 
 
-def bind_sockets(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for every address of ``host``, all on one port.
-
-    With port 0 the first bind picks the port and the others take the same,
-    so the banner's one address reaches all of them.
-    """
-    try:
-        infos = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM,
-                                   0, socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise StartupError(f"cannot resolve host {host!r}: {exc.strerror}") from None
-    seen: set[tuple[int, object]] = set()
-    addresses = []
-    for family, _, _, _, sockaddr in infos:
-        if (family, sockaddr[0]) not in seen:
-            seen.add((family, sockaddr[0]))
-            addresses.append((family, sockaddr))
-    sockets: list[socket.socket] = []
-    chosen = port
-    try:
-        for family, sockaddr in addresses:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind((sockaddr[0], chosen, *sockaddr[2:]))
-            sock.listen(BACKLOG)
-            sock.setblocking(False)
-            chosen = sock.getsockname()[1]
-    except OSError as exc:
-        for sock in sockets:
-            sock.close()
-        where = f"{host}:{chosen}"
-        if exc.errno == errno.EADDRINUSE:
-            raise StartupError(f"cannot listen on {where}: address already in use") from None
-        if exc.errno == errno.EACCES:
-            raise StartupError(
-                f"cannot listen on {where}: permission denied (ports below 1024 need root)"
-            ) from None
-        if exc.errno == errno.EADDRNOTAVAIL:
-            raise StartupError(f"cannot listen on {where}: no such local address") from None
-        raise StartupError(f"cannot listen on {where}: {exc.strerror}") from None
-    return sockets
-
-
 class Server:
-    """A running sockweb server; ``await start()``, then ``await shutdown()``."""
+    """A running sockweb server; ``await start()``, then ``await shutdown()``.
+
+    Given ``listeners`` it serves those (opened by ``run`` or a supervisor);
+    without, ``start()`` opens what the config asks for after the app's startup.
+    """
 
     def __init__(self, config: ServerConfig, handler: Handler | None = None,
-                 out: TextIO | None = None) -> None:
+                 out: TextIO | None = None, listeners: Listeners | None = None) -> None:
         self.config = config
         self.app: AppRunner | None = None
         if config.app is not None and handler is None:
@@ -148,6 +115,8 @@ class Server:
             self.app = load_app(config)
         self.handler = handler or make_handler(config)
         self.out = out or sys.stdout
+        self.listeners = listeners
+        self._owns_listeners = listeners is None
         self.port = config.port
         self._servers: list[asyncio.base_events.Server] = []
         self._state: ServerState | None = None
@@ -160,18 +129,31 @@ class Server:
         state.app = self.app
         self._stopped = asyncio.Event()
         if self.app is not None:
-            # Like uvicorn: the app's startup completes before a port is bound.
-            await self.app.startup()
-        sockets = bind_sockets(self.config.host, self.config.port)
-        self.port = sockets[0].getsockname()[1]
-        for sock in sockets:
-            server = await loop.create_server(lambda: HttpProtocol(state), sock=sock,
-                                              backlog=BACKLOG)
+            # Like uvicorn: the app's startup completes before connections are taken.
+            try:
+                await self.app.startup()
+            except SockwebError as exc:  # a failed ASGI lifespan startup: its own words
+                raise StartupError(str(exc)) from None
+        if self.listeners is None:
+            self.listeners = open_listeners(self.config)
+        self.port = self.listeners.port
+        tls = self.listeners.ssl
+        for sock in self.listeners.sockets:
+            if tls is None:
+                server = await loop.create_server(lambda: HttpProtocol(state), sock=sock,
+                                                  backlog=BACKLOG)
+            else:
+                # The handshake gets the time a client has to send its head.
+                server = await loop.create_server(
+                    lambda: HttpProtocol(state), sock=sock, backlog=BACKLOG, ssl=tls,
+                    ssl_handshake_timeout=self.config.timeout_headers)
             self._servers.append(server)
         self._sweeper = loop.call_later(1.0, self._sweep)
 
     @property
     def url(self) -> str:
+        if self.listeners is not None and self.listeners.urls:
+            return self.listeners.urls[0]
         return f"http://{self.config.display_host}:{self.port}"
 
     def _sweep(self) -> None:
@@ -186,6 +168,10 @@ class Server:
         if self._stopped is not None:
             self._stopped.set()
 
+    def abort_connections(self) -> None:
+        for conn in list(self._state.connections if self._state else ()):
+            conn.abort()
+
     async def wait_stopped(self) -> None:
         assert self._stopped is not None
         await self._stopped.wait()
@@ -197,6 +183,12 @@ class Server:
         state.shutting_down = True
         for server in self._servers:
             server.close()
+        # A connection accepted just before the close has its request on the way;
+        # closing it now would reset a client that did nothing wrong (and with
+        # --workers, a SIGHUP swap must turn no one away).
+        grace = state.loop.time() + min(FIRST_REQUEST_GRACE, self.config.graceful_timeout)
+        while any(c.fresh for c in state.connections) and state.loop.time() < grace:
+            await asyncio.sleep(0.01)
         for conn in list(state.connections):
             conn.shutdown()
         deadline = state.loop.time() + self.config.graceful_timeout
@@ -212,27 +204,50 @@ class Server:
             await self.app.shutdown()
         if state.access_log is not None:
             state.access_log.flush()
+        if self._owns_listeners and self.listeners is not None:
+            self.listeners.close()
 
 
-def run(config: ServerConfig, out: TextIO | None = None) -> int:
-    """``sockweb serve``: the seed's server loop, grown up. Returns the exit code."""
-    out = out or sys.stdout
-    if not config.hello and config.app is None:
-        check_directory(config.directory)
+@dataclass(frozen=True)
+class Supervised:
+    """How a process run by a supervisor (a worker, the --reload child) differs.
+
+    It prints no banner and no ``Shutting down...`` (the supervisor does, once),
+    reports ``ready`` with its "Serving ..." line instead, stops on SIGTERM
+    only (Ctrl-C reaches the whole process group; the supervisor decides), and
+    stops by itself if its supervisor dies and leaves it orphaned.
+    """
+
+    parent: int
+    ready: Callable[[str], None]
+
+
+def describe(config: ServerConfig, server: Server, loop: asyncio.AbstractEventLoop) -> str:
+    """The banner's second line without its tail: what is served, on which loop."""
+    if server.app is not None:
+        where = f"{config.app} ({server.app.interface})"
+    elif config.hello:
+        where = "Hello World"
+    else:
+        where = os.path.abspath(config.directory)
+    return f"Serving {where} with {loop_name(loop)}"
+
+
+def serve(config: ServerConfig, listeners: Listeners, out: TextIO,
+          supervised: Supervised | None = None) -> int:
+    """Serve ``listeners`` in this process until a signal says stop."""
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
-    server = Server(config, out=out)
     try:
+        server = Server(config, out=out, listeners=listeners)
         loop.run_until_complete(server.start())
-        if server.app is not None:
-            where = f"{config.app} ({server.app.interface})"
-        elif config.hello:
-            where = "Hello World"
+        if supervised is None:
+            for url in listeners.urls:
+                out.write(f"Access {url}\n")
+            out.write(f"{describe(config, server, loop)}; press Ctrl-C to stop\n")
+            out.flush()
         else:
-            where = os.path.abspath(config.directory)
-        out.write(f"Access {server.url}\n")
-        out.write(f"Serving {where} with {loop_name(loop)}; press Ctrl-C to stop\n")
-        out.flush()
+            supervised.ready(describe(config, server, loop))
         interrupts = 0
 
         def on_signal() -> None:
@@ -241,19 +256,68 @@ def run(config: ServerConfig, out: TextIO | None = None) -> int:
             if interrupts == 1:
                 server.request_shutdown()
             else:  # a second Ctrl-C: stop waiting for anyone
-                for conn in list(server._state.connections if server._state else ()):
-                    conn.abort()
+                server.abort_connections()
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        signals = (signal.SIGTERM,) if supervised else (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
             # Not on every platform; KeyboardInterrupt below still works there.
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, on_signal)
+        if supervised is not None:
+            def check_parent() -> None:
+                if os.getppid() != supervised.parent:
+                    server.request_shutdown()  # orphaned: no one will send SIGTERM
+                else:
+                    loop.call_later(PARENT_CHECK_INTERVAL, check_parent)
+
+            loop.call_later(PARENT_CHECK_INTERVAL, check_parent)
         with contextlib.suppress(KeyboardInterrupt):
             loop.run_until_complete(server.wait_stopped())
-        out.write("Shutting down...\n")
-        out.flush()
+        if supervised is None:
+            out.write("Shutting down...\n")
+            out.flush()
         loop.run_until_complete(server.shutdown())
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
     return 0
+
+
+def check_config(config: ServerConfig) -> None:
+    """Settings that cannot work together, found before anything is opened."""
+    if not config.hello and config.app is None:
+        check_directory(config.directory)
+    if config.workers < 1:
+        raise StartupError(f"--workers must be 1 or more, not {config.workers}")
+    if config.reload and config.workers > 1:
+        raise StartupError("--reload runs one server process; leave out --workers")
+    if config.proxy_headers:
+        from .proxy_headers import TrustedProxies
+
+        try:
+            TrustedProxies(config.forwarded_allow_ips)
+        except ValueError as exc:
+            raise StartupError(str(exc)) from None
+
+
+def run(config: ServerConfig, out: TextIO | None = None) -> int:
+    """``sockweb serve``: the seed's server loop, grown up. Returns the exit code."""
+    out = out or sys.stdout
+    check_config(config)
+    # Sockets first, before any app is imported or process forked: a port in
+    # use or a bad certificate fails at once, every worker and every reloaded
+    # child shares them, and connections made while an app starts up wait in
+    # the backlog instead of being refused.
+    listeners = open_listeners(config)
+    try:
+        if config.reload:
+            from .reload import Reloader
+
+            return Reloader(config, listeners, out).run()
+        if config.workers > 1:
+            from .workers import Supervisor
+
+            return Supervisor(config, listeners, out).run()
+        return serve(config, listeners, out)
+    finally:
+        listeners.close()

@@ -181,6 +181,8 @@ class HttpProtocol(asyncio.Protocol):
         for exchange in (self._exchange, self._sink):
             if exchange is not None:
                 exchange.eof()
+        if self.transport is not None and self.transport.get_extra_info("sslcontext"):
+            return None  # TLS has no half-close: asyncio closes it either way
         # A half-closed client (``nc -N``) still gets every answer it asked
         # for; the connection closes once nothing is left (_after_response).
         return True
@@ -291,7 +293,7 @@ class HttpProtocol(asyncio.Protocol):
         runner = state.app
         self._ws = session = WebSocketSession(
             self, head, path, query, runner.app, state.config.root_path,  # type: ignore[attr-defined]
-            runner.state)  # type: ignore[attr-defined]
+            runner.state, runner.trusted)  # type: ignore[attr-defined]
         self._streaming = True
         self.deadline = math.inf  # a WebSocket may stay quiet as long as it likes
         self.loop.create_task(session.run())
@@ -560,6 +562,11 @@ class HttpProtocol(asyncio.Protocol):
             log.info("%s: no progress for %.0fs; connection dropped",
                      self.peer, self.state.config.timeout_io)
             self.transport.abort()
+
+    @property
+    def fresh(self) -> bool:
+        """Accepted, and not one byte of a first request yet (shutdown gives it a moment)."""
+        return self.phase == HEAD and not self._got_bytes and not self._busy()
 
     def shutdown(self) -> None:
         """Stop after what is in flight: close now if idle, else after the answer."""

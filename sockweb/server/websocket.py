@@ -22,6 +22,7 @@ from ..http.errors import LocalProtocolError
 from ..http.events import RequestHead
 from ..http.headers import validate_field
 from .exchange import encode_head, encode_switching
+from .proxy_headers import TrustedProxies, client_view
 from .response import error_page
 
 if TYPE_CHECKING:
@@ -42,7 +43,9 @@ def is_websocket_request(head: RequestHead) -> bool:
 
 class WebSocketSession:
     def __init__(self, conn: HttpProtocol, head: RequestHead, path: bytes, query: bytes,
-                 app: Any, root_path: str, state: dict[str, Any]) -> None:
+                 app: Any, root_path: str, state: dict[str, Any],
+                 trusted: TrustedProxies | None = None) -> None:
+        self.trusted = trusted
         self.conn = conn
         self.head = head
         self.path = path
@@ -109,9 +112,8 @@ class WebSocketSession:
     def scope(self) -> Message:
         head = self.head
         transport = self.conn.transport
-        peer = transport.get_extra_info("peername") if transport is not None else None
         sock = transport.get_extra_info("sockname") if transport is not None else None
-        tls = transport is not None and transport.get_extra_info("sslcontext") is not None
+        client, scheme = client_view(transport, head.headers, self.trusted)
         protocols = [p.strip().decode("latin-1") for v in
                      head.headers.get_all_raw(b"sec-websocket-protocol") for p in v.split(b",")
                      if p.strip()]
@@ -119,14 +121,14 @@ class WebSocketSession:
             "type": "websocket",
             "asgi": {"version": "3.0", "spec_version": "2.4"},
             "http_version": head.http_version,
-            "scheme": "wss" if tls else "ws",
+            "scheme": "wss" if scheme == "https" else "ws",
             "path": self.root_path + unquote_to_bytes(self.path).decode("utf-8",
                                                                          "surrogateescape"),
             "raw_path": self.path,
             "query_string": self.query,
             "root_path": self.root_path,
             "headers": [(n.lower(), v) for n, v in head.headers.raw],
-            "client": (peer[0], peer[1]) if isinstance(peer, tuple) else None,
+            "client": client,
             "server": (sock[0], sock[1]) if isinstance(sock, tuple) else None,
             "subprotocols": protocols,
             "state": dict(self.state),

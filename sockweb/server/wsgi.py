@@ -23,6 +23,7 @@ from urllib.parse import unquote_to_bytes
 from ..http.errors import LocalProtocolError
 from .config import ServerConfig
 from .exchange import AppExchange
+from .proxy_headers import TrustedProxies, client_view
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], None]]
@@ -116,6 +117,8 @@ class WSGIRunner:
         self.config = config
         self._pool = ThreadPoolExecutor(max_workers=config.threads,
                                         thread_name_prefix="sockweb-wsgi")
+        self.trusted = (TrustedProxies(config.forwarded_allow_ips)
+                        if config.proxy_headers else None)
 
     async def startup(self) -> None:
         pass
@@ -132,9 +135,8 @@ class WSGIRunner:
     def environ(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
         head = exchange.head
         transport = exchange.conn.transport
-        peer = transport.get_extra_info("peername") if transport is not None else None
         sock = transport.get_extra_info("sockname") if transport is not None else None
-        tls = transport is not None and transport.get_extra_info("sslcontext") is not None
+        client, scheme = client_view(transport, head.headers, self.trusted)
         host = head.headers.get("host")
         server_name, server_port = (str(sock[0]), str(sock[1])) if isinstance(sock, tuple) \
             else ("localhost", "80")
@@ -147,12 +149,12 @@ class WSGIRunner:
             "SERVER_NAME": server_name,
             "SERVER_PORT": server_port,
             "SERVER_PROTOCOL": f"HTTP/{head.http_version}",
-            "REMOTE_ADDR": str(peer[0]) if isinstance(peer, tuple) else "",
-            "REMOTE_PORT": str(peer[1]) if isinstance(peer, tuple) else "",
+            "REMOTE_ADDR": client[0] if client else "",
+            "REMOTE_PORT": str(client[1]) if client and client[1] else "",
             "RAW_URI": exchange.path.decode("latin-1") + (
                 "?" + exchange.query.decode("latin-1") if exchange.query else ""),
             "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "https" if tls else "http",
+            "wsgi.url_scheme": scheme,
             "wsgi.input": InputStream(exchange, loop),
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": True,

@@ -559,3 +559,30 @@ def test_server_healthy_after_app_errors(bad: ServerProcess) -> None:
             assert wire.response().status == 500
     reply = get(bad.port, "/ok")
     assert (reply.status, reply.body) == (200, b"ok")
+
+
+# -- behind a proxy: --proxy-headers -------------------------------------------------
+
+
+def test_proxy_headers_give_the_app_the_real_client_rfc7239(start_server: Any) -> None:
+    """From a trusted proxy (127.0.0.1), X-Forwarded-For/-Proto and Forwarded name the
+    client and the scheme; without --proxy-headers they are ignored."""
+    trusting = serve(start_server, "asgi_echo:app", "--proxy-headers")
+    reply = get(trusting.port, "/", "X-Forwarded-For: 203.0.113.7, 127.0.0.1\r\n"
+                "X-Forwarded-Proto: https\r\n")
+    scope = echoed(reply)["scope"]
+    assert scope["client"][0] == "203.0.113.7"
+    assert scope["scheme"] == "https"
+    reply = get(trusting.port, "/", 'Forwarded: for="[2001:db8::1]:4711";proto=https\r\n')
+    scope = echoed(reply)["scope"]
+    assert list(scope["client"]) == ["2001:db8::1", 4711]
+    plain = serve(start_server, "asgi_echo:app")
+    scope = echoed(get(plain.port, "/", "X-Forwarded-For: 203.0.113.7\r\n"))["scope"]
+    assert scope["client"][0] == "127.0.0.1" and scope["scheme"] == "http"
+
+
+def test_proxy_headers_ignored_from_an_untrusted_peer(start_server: Any) -> None:
+    server = serve(start_server, "asgi_echo:app", "--proxy-headers",
+                   "--forwarded-allow-ips", "192.0.2.1")
+    scope = echoed(get(server.port, "/", "X-Forwarded-For: 203.0.113.7\r\n"))["scope"]
+    assert scope["client"][0] == "127.0.0.1"

@@ -445,3 +445,12 @@ def test_server_healthy_after_wsgi_errors(bad: ServerProcess) -> None:
     sock.close()
     reply = get(bad.port, "/ok")
     assert (reply.status, reply.body) == (200, b"ok")
+
+
+def test_proxy_headers_set_remote_addr_and_url_scheme(start_server: Any) -> None:
+    """PEP 3333 REMOTE_ADDR and wsgi.url_scheme follow a trusted proxy's headers."""
+    from tests.server.apphelp import get, serve
+
+    server = serve(start_server, "wsgi_apps:environ_app", "--proxy-headers")
+    reply = get(server.port, "/", "X-Forwarded-For: 198.51.100.9\r\nX-Forwarded-Proto: https\r\n")
+    assert b"198.51.100.9" in reply.body and b"https" in reply.body
