@@ -33,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
 COMMANDS = {
     "serve": "serve a directory (or Hello World) over HTTP/1.1",
     "get": "fetch a URL, like curl and HTTPie",
+    "browse": "browse a URL in the terminal, or --dump it as text like lynx",
 }
 
 
@@ -63,6 +64,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
             add_arguments(serve)
             serve.set_defaults(func=_serve)
+        elif name == "browse":
+            from .browser import command as browse_command
+
+            browse = sub.add_parser(
+                "browse", help=summary, description=browse_command.DESCRIPTION,
+                epilog=browse_command.EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+            browse_command.add_arguments(browse)
+            browse.set_defaults(func=browse_command.run)
         else:
             from .client import command as get_command
 

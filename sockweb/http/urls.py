@@ -58,7 +58,10 @@ def _pct(match: re.Match[str]) -> str:
 def _encoder(extra: str) -> Callable[[str], str]:
     # Every WHATWG set holds the C0 controls, space and all of non-ASCII; "%"
     # is in none of them, which is what keeps existing escapes untouched.
-    pattern = re.compile("[\x00-\x20\x7f-\U0010ffff" + re.escape(extra) + "]+")
+    # Written as "not printable ASCII, or one of extra": the same set as
+    # [\x00-\x20\x7f-\U0010ffff...], which costs ~4 ms per regex to compile.
+    pattern = re.compile("(?:[^\x21-\x7e]" + ("|[" + re.escape(extra) + "]" if extra else "")
+                         + ")+")
     return lambda text: pattern.sub(_pct, text)
 
 

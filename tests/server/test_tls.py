@@ -13,10 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import trustme
 
 from tests.server.test_sockets import TIMEOUT, Sockweb, launch, run_cli
-
-trustme = pytest.importorskip("trustme")
 
 __all__ = ["launch"]  # the fixture, shared with test_sockets
 

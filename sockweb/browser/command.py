@@ -1,0 +1,134 @@
+"""``sockweb browse URL``: the full-screen browser, or ``--dump`` its text as lynx does.
+
+* ``--dump``: the rendered page on stdout, then its numbered references;
+* ``--source``: the body as it was received (content coding undone), byte for byte;
+* neither: the interactive browser (ui.py), imported only then.
+
+Like ``lynx -dump``, a 404 or 500 page is still a page: it is printed and
+the exit status is 0. A failure to get any page at all (no such host, a
+refused connection, a missing file) is one line on stderr and the exit
+code ``sockweb get`` gives it (curl's numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+import sys
+
+__all__ = ["add_arguments", "run"]
+
+DESCRIPTION = "Browse URL in the terminal (a file path works too), or print it as text."
+EPILOG = """\
+exit codes (curl's, as sockweb get): 0 a page was shown (a 404 page too), 2 bad usage,
+3 malformed URL, 6 host not found, 7 connection failed, 28 timeout, 35 TLS failed,
+37 file not readable, 47 too many redirects, 60 certificate not trusted
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("url", help="http://, https://, file:// URL or a path to a local file")
+    p.add_argument("--dump", action="store_true",
+                   help="print the rendered page and its references, then exit")
+    p.add_argument("--source", action="store_true",
+                   help="print the HTML as received, then exit")
+    p.add_argument("--width", type=int, metavar="N",
+                   help="lay the page out N columns wide (default: the terminal's, or 80)")
+    p.add_argument("-k", "--insecure", action="store_true",
+                   help="do not verify the TLS certificate")
+    p.add_argument("--cacert", metavar="FILE", help="trust the CA certificates in FILE")
+
+
+def default_width() -> int:
+    """The terminal's width (COLUMNS first, as shutil has it), 80 when there is none."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns or 80
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.width is not None and args.width < 10:
+        print("sockweb: --width must be at least 10", file=sys.stderr)
+        return 2
+    if not (args.dump or args.source):
+        try:
+            from . import ui
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.ui" and not (exc.name or "").startswith("textual"):
+                raise
+            print("sockweb: the interactive browser needs textual (pip install textual); "
+                  "--dump works without it", file=sys.stderr)
+            return 2
+        code: int = ui.run(args.url, args)
+        return code
+    try:
+        return _print(args)
+    except KeyboardInterrupt:
+        print("sockweb: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `sockweb browse --dump URL | head`: the reader left, which is no error.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+
+
+def _print(args: argparse.Namespace) -> int:
+    # A short-lived process that makes a few hundred thousand objects and no
+    # reference cycles: the cyclic collector would walk them again and again
+    # for nothing (a quarter of the time on a large page). Refcounting frees.
+    gc.disable()
+    from ..http.errors import ProtocolError, SockwebError
+    from .load import load
+
+    try:
+        got = load(args.url, verify=not args.insecure, cacert=args.cacert)
+    except ProtocolError as exc:
+        print(f"sockweb: malformed response: {exc}", file=sys.stderr)
+        return 8
+    except SockwebError as exc:
+        print(f"sockweb: {exc}", file=sys.stderr)
+        return exit_code(exc)
+    if args.source:
+        sys.stdout.buffer.write(got.body)
+        sys.stdout.buffer.flush()
+        return 0
+    from .layout import render
+    from .paint import dump
+
+    width = args.width or default_width()
+    ctype = got.content_type
+    if ctype and not ctype.lower().startswith(("text/", "application/xhtml")) and \
+            not ctype.lower().split(";")[0].endswith(("json", "xml", "javascript")):
+        print(f"sockweb: {got.url} is {ctype.split(';')[0]} ({len(got.body)} bytes), "
+              "not a page: use sockweb get -o FILE to save it", file=sys.stderr)
+        return 0
+    page = render(got.body, got.url, width, content_type=ctype or None)
+    sys.stdout.write(dump(page))
+    sys.stdout.flush()
+    return 0
+
+
+def exit_code(exc: Exception) -> int:
+    """curl's exit code for an error, as ``sockweb get`` gives it."""
+    from ..client.decoding import BodyTooLarge, DecodingError
+    from ..client.redirects import RedirectError, TooManyRedirects
+    from ..http.urls import InvalidURL
+
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int):
+        return code
+    for kind, number in ((InvalidURL, 3), (BodyTooLarge, 63), (DecodingError, 61),
+                         (TooManyRedirects, 47), (RedirectError, 1)):
+        if isinstance(exc, kind):
+            return number
+    return 1

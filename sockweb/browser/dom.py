@@ -1,0 +1,166 @@
+"""Stage one: bytes -> text -> a parsed document, and what layout must know up front.
+
+The parser is selectolax's binding of Lexbor, an HTML5 parser that follows the
+WHATWG tree-construction rules (so ``<p>`` in ``<p>``, tables with stray
+text, unclosed ``<li>`` come out as a browser builds them) at about 10 MB/s.
+
+Layout walks the tree once, child by child. What it would otherwise have to
+ask of every element (does it have an ``id``? is it hidden? does its
+``style`` change white-space or display?) is found here first by one CSS
+query in C, and handed over as :attr:`Document.marks`, keyed by the node's
+``mem_id``: most elements have none, and looking one up costs a dict miss.
+
+What is never shown, decided here:
+
+* ``head`` (but its ``title``), ``script``, ``style``, ``template``, ``svg``
+  (icons), ``canvas``, ``video``, ``audio``, ``map``: browsers draw no text of theirs;
+* elements with the ``hidden`` attribute and ``style="display: none"`` or
+  ``visibility: hidden``, as the CSS user-agent sheet and cascade say;
+* ``noscript`` *is* shown: sockweb runs no scripts, so it is the page meant
+  for it (lynx and w3m agree; Lexbor parses it as markup, scripting off);
+* ``aria-hidden="true"`` *is* shown: it hides from screen readers only, and
+  a graphical browser draws it (so does ``innerText``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ..client.decoding import decode_text
+from ..http.urls import URL, InvalidURL
+
+__all__ = ["Document", "LexborNode", "Mark", "collapse", "decode", "parse", "resolve_url"]
+
+# Elements whose content is never rendered.
+SKIP = frozenset({
+    "head", "script", "style", "template", "svg", "canvas", "video", "audio", "map",
+    "-comment", "title", "meta", "link", "base", "param", "source", "track",
+})
+
+# A node needs layout's attention if it is one of these (the CSS query below).
+_MARKED = "[id], a[name], [hidden], [style]"
+_DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.IGNORECASE)
+_VISIBILITY = re.compile(r"(?:^|;)\s*visibility\s*:\s*(hidden|collapse)", re.IGNORECASE)
+_WHITE_SPACE = re.compile(
+    r"(?:^|;)\s*white-space\s*:\s*(normal|nowrap|pre-wrap|pre-line|pre|break-spaces)",
+    re.IGNORECASE)
+_LIST_STYLE = re.compile(r"(?:^|;)\s*list-style(?:-type)?\s*:\s*none", re.IGNORECASE)
+# CSS collapses only these; U+00A0 and the other Unicode spaces stay.
+_CSS_SPACE = re.compile(r"[ \t\n\r\f]+")
+
+
+class Mark:
+    """What an element's attributes change for layout."""
+
+    __slots__ = ("anchor", "hidden", "display", "white_space", "no_marker")
+
+    def __init__(self, anchor: str | None = None, hidden: bool = False,
+                 display: str | None = None, white_space: str | None = None,
+                 no_marker: bool = False) -> None:
+        self.anchor = anchor  # its id (or an <a name>): a fragment target
+        self.hidden = hidden
+        self.display = display  # "block" or "inline" when style= overrides the tag's own
+        self.white_space = white_space  # normal, nowrap, pre, pre-wrap, pre-line
+        self.no_marker = no_marker  # list-style: none
+
+
+class Document:
+    """A parsed page: the tree, its address, what links resolve against, its marks."""
+
+    __slots__ = ("tree", "url", "base", "title", "marks")
+
+    def __init__(self, tree: LexborHTMLParser, url: str, base: URL | None, title: str,
+                 marks: dict[int, Mark]) -> None:
+        self.tree = tree
+        self.url = url  # the document's address
+        self.base = base  # what links resolve against (<base href> applied)
+        self.title = title
+        self.marks = marks
+
+    @property
+    def root(self) -> LexborNode | None:
+        return self.tree.root
+
+
+def decode(body: bytes, content_type: str | None) -> str:
+    """The body as text: BOM, then the header's charset, then <meta>, UTF-8, windows-1252."""
+    return decode_text(body, content_type or "text/html")
+
+
+def parse(html: str, url: str) -> Document:
+    tree = LexborHTMLParser(html)
+    base: URL | None
+    try:
+        base = URL.parse(url)
+    except InvalidURL:
+        base = None
+    href = tree.css_first("base[href]")
+    if href is not None:
+        base = resolve_base(base, href.attributes.get("href") or "")
+    title_node = tree.css_first("title")
+    title = collapse(title_node.text()) if title_node is not None else ""
+    return Document(tree, url, base, title, _marks(tree))
+
+
+def resolve_base(base: URL | None, href: str) -> URL | None:
+    try:
+        return URL.parse(href, base) if base is not None else URL.parse(href)
+    except InvalidURL:
+        return base
+
+
+def resolve_url(base: URL | None, href: str) -> str:
+    """An href as an absolute URL; schemes we cannot fetch (mailto:) are kept as written."""
+    href = href.strip()
+    if base is None:
+        return href
+    try:
+        return str(base.join(href))
+    except InvalidURL:
+        return href
+
+
+def collapse(text: str) -> str:
+    """White space collapsed as CSS does it, and trimmed."""
+    if text.isascii():
+        return " ".join(text.split())
+    return _CSS_SPACE.sub(" ", text).strip(" ")
+
+
+def _marks(tree: LexborHTMLParser) -> dict[int, Mark]:
+    marks: dict[int, Mark] = {}
+    for node in tree.css(_MARKED):
+        attrs = node.attributes
+        anchor = attrs.get("id") or (attrs.get("name") if node.tag == "a" else None)
+        hidden = "hidden" in attrs
+        display = white_space = None
+        no_marker = False
+        style = attrs.get("style")
+        if style:
+            found = _DISPLAY.search(style)
+            if found is not None:
+                value = found.group(1).lower()
+                hidden = hidden or value == "none"
+                if value in ("block", "list-item", "flex", "grid", "table"):
+                    display = "block"
+                elif value in ("inline", "inline-block", "inline-flex"):
+                    display = "inline"
+            hidden = hidden or _VISIBILITY.search(style) is not None
+            ws = _WHITE_SPACE.search(style)
+            if ws is not None:
+                white_space = ws.group(1).lower().replace("break-spaces", "pre-wrap")
+            no_marker = _LIST_STYLE.search(style) is not None
+        if anchor or hidden or display or white_space or no_marker:
+            marks[node.mem_id] = Mark(anchor or None, hidden, display, white_space, no_marker)
+    return marks
+
+
+def attr_int(node: LexborNode, name: str, default: int) -> int:
+    """An integer attribute (size, rows, colspan...), ``default`` if absent or not a number."""
+    value = node.attributes.get(name)
+    if not value:
+        return default
+    match = re.match(r"\s*([-+]?\d+)", value)
+    return int(match.group(1)) if match else default

@@ -1,0 +1,391 @@
+"""Layout's second pass: blocks -> lines for one width (line breaking).
+
+The boxes layout.py builds are plain data, and this module turns them into
+:class:`~sockweb.browser.model.Line` objects for a width; a new terminal
+width reruns only this pass.
+
+A block is a :class:`Flow` (inline content: styled runs of text with white
+space already collapsed), a :class:`Rule`, :data:`BLANK` (a margin) or any
+object with ``anchors`` and ``lay_out(width, out)`` (a table, tables.py).
+
+Line breaking is greedy, at spaces, as browsers do for ``white-space:
+normal``: a run of text is split into words only when its paragraph does not
+fit on one line, which most list items and table cells do. A word longer
+than the line is cut, so no line but a ``pre`` one passes the width.
+
+The indentation and list-marker spans that start lines are shared between
+the lines that have the same one (there are tens of thousands on a long
+index page): spans are read-only once laid out.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Protocol
+
+from .model import MARK, Line, Span
+
+__all__ = ["BLANK", "Block", "Flow", "Out", "Rule", "Run", "St", "render", "render_blocks",
+           "width_of"]
+
+# A run's style: (styles, link number, control number), shared between runs.
+St = tuple[frozenset[str], int | None, int | None]
+Run = tuple[str, St]
+
+MARK_STYLES = frozenset({MARK})
+PLAIN: St = (frozenset(), None, None)
+MIN_LINE = 20  # deep indentation stops short of leaving fewer columns than this
+_widths: dict[str, int] = {}
+
+
+def width_of(text: str) -> int:
+    """Terminal columns: East Asian wide characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    total = 0
+    for ch in text:
+        w = _widths.get(ch)
+        if w is None:
+            if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+                w = 0
+            else:
+                w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+            _widths[ch] = w
+        total += w
+    return total
+
+
+def cut(text: str, width: int) -> tuple[str, str]:
+    """``text`` split after at most ``width`` columns."""
+    if text.isascii():
+        return text[:width], text[width:]
+    used = 0
+    for i, ch in enumerate(text):
+        used += width_of(ch)
+        if used > width:
+            return text[:i], text[i:]
+    return text, ""
+
+
+class Flow:
+    """Inline content: runs of text, white space already collapsed.
+
+    A plain class rather than a dataclass: layout makes one per paragraph and
+    list item (15,000 for genindex-all.html), and this __init__ is the cheap one.
+    """
+
+    __slots__ = ("indent", "prefix", "runs", "wrap", "breaks", "anchors")
+
+    def __init__(self, indent: int, prefix: str | None, runs: list[Run], wrap: bool = True,
+                 breaks: bool = False, anchors: list[str] | None = None) -> None:
+        self.indent = indent
+        self.prefix = prefix  # the first line's start, a list marker (as wide as indent)
+        self.runs = runs
+        self.wrap = wrap
+        self.breaks = breaks  # the runs hold "\n" (a <br>, pre text)
+        self.anchors = anchors
+
+    def lay_out(self, width: int, out: Out) -> None:
+        _flow(self, width, out.lines, False, {})
+
+    def measure(self) -> tuple[int, int]:
+        """(narrowest, widest) columns: the longest word, the longest line."""
+        texts = "".join([t for t, _ in self.runs]).split("\n")
+        widest = max(width_of(t) for t in texts)
+        if not self.wrap:
+            return widest + self.indent, widest + self.indent
+        narrowest = max((width_of(w) for t in texts for w in t.split(" ")), default=0)
+        return narrowest + self.indent, widest + self.indent
+
+
+class Out:
+    """Where lines are laid out: the lines, the anchors' lines, a pending margin."""
+
+    __slots__ = ("lines", "anchors", "blank")
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.anchors: dict[str, int] = {}
+        self.blank = False
+
+
+class Box(Protocol):
+    anchors: list[str] | None
+
+    def lay_out(self, width: int, out: Out) -> None: ...
+
+    def measure(self) -> tuple[int, int]: ...
+
+
+class Rule:
+    """``<hr>``: a line of dashes across."""
+
+    __slots__ = ("indent", "anchors")
+
+    def __init__(self, indent: int) -> None:
+        self.indent = indent
+        self.anchors: list[str] | None = None
+
+    def lay_out(self, width: int, out: Out) -> None:
+        indent = min(self.indent, max(width - MIN_LINE, 0))
+        rule = Span("-" * (width - indent), MARK_STYLES)
+        out.lines.append(Line([Span(" " * indent), rule] if indent else [rule]))
+
+    def measure(self) -> tuple[int, int]:
+        return 1, 1
+
+
+class _Blank:
+    """A margin: one blank line if something comes before and after."""
+
+    anchors: list[str] | None = None
+
+    def lay_out(self, width: int, out: Out) -> None:
+        out.blank = True
+
+    def measure(self) -> tuple[int, int]:
+        return 0, 0
+
+    def __repr__(self) -> str:
+        return "BLANK"
+
+
+BLANK = _Blank()
+Block = Flow | Box
+
+
+def render_blocks(blocks: list[Block], width: int,
+                  cut: bool = False) -> tuple[list[Line], dict[str, int]]:
+    """The lines of ``blocks`` at ``width`` and where each anchor landed.
+
+    ``cut``: lines that are not wrapped (``pre``) are cut at the width too.
+    """
+    out = Out()
+    render(blocks, width, out, cut)
+    lines = out.lines
+    while lines and not lines[-1].spans:
+        lines.pop()
+    return lines, out.anchors
+
+
+def render(blocks: list[Block], width: int, out: Out, cut: bool = False) -> None:
+    """Lay ``blocks`` out into ``out``."""
+    lines = out.lines
+    pads: dict[str, Span] = {}  # the shared indentation and marker spans
+    for block in blocks:
+        if block is BLANK:
+            out.blank = True
+            continue
+        if out.blank:
+            if lines and lines[-1].spans:
+                lines.append(Line([]))
+            out.blank = False
+        if block.anchors:
+            for name in block.anchors:
+                out.anchors.setdefault(name, len(lines))
+        if type(block) is not Flow:
+            block.lay_out(width, out)
+            continue
+        runs = block.runs
+        indent = block.indent
+        if len(runs) == 1 and not block.breaks and indent <= width - MIN_LINE:
+            # The common case, inline: one run that fits on its line.
+            text, st = runs[0]
+            if (len(text) if text.isascii() else width_of(text)) <= width - indent:
+                lead = block.prefix
+                if lead is None:
+                    lead = " " * indent
+                elif len(lead) < indent:
+                    lead = lead.ljust(indent)
+                if lead:
+                    span = pads.get(lead)
+                    if span is None:
+                        span = pads[lead] = Span(lead, MARK_STYLES if lead.strip() else PLAIN[0])
+                    lines.append(Line([span, Span(text, st[0], st[1], st[2])]))
+                else:
+                    lines.append(Line([Span(text, st[0], st[1], st[2])]))
+                continue
+        _flow(block, width, lines, cut, pads)
+
+
+def _flow(block: Flow, width: int, lines: list[Line], cut: bool,
+          pads: dict[str, Span]) -> None:
+    indent = block.indent
+    if indent > width - MIN_LINE:
+        indent = max(width - MIN_LINE, 0)
+    avail = width - indent
+    runs = block.runs
+    pieces: list[list[Run]]
+    if not block.breaks:
+        used = 0
+        for text, _ in runs:
+            used += len(text) if text.isascii() else width_of(text)
+        if used <= avail:
+            pieces = [runs]  # the common case: it fits on one line
+        elif block.wrap:
+            pieces = _wrap(runs, avail)
+        elif cut:
+            pieces = _wrap_hard(runs, avail)
+        else:
+            pieces = [runs]
+    else:
+        rows = _split_rows(runs)
+        if not block.wrap and "\t" in "".join([t for t, _ in runs]):
+            rows = [_expand_tabs(r) for r in rows]
+        pieces = []
+        for row in rows:
+            used = 0
+            for text, _ in row:
+                used += len(text) if text.isascii() else width_of(text)
+            if used <= avail:
+                pieces.append(row)
+            elif block.wrap:
+                pieces.extend(_wrap(row, avail))
+            elif cut:
+                pieces.extend(_wrap_hard(row, avail))
+            else:
+                pieces.append(row)
+    first = block.prefix
+    pad = " " * indent
+    for row in pieces:
+        lead = pad
+        if first is not None:
+            lead = first if len(first) >= indent else first.ljust(indent)
+            first = None
+        if lead:
+            span = pads.get(lead)
+            if span is None:
+                span = pads[lead] = Span(lead, MARK_STYLES if lead != pad else PLAIN[0])
+            spans = [span]
+            spans += [Span(text, styles, link, control)
+                      for text, (styles, link, control) in row]
+        else:
+            spans = [Span(text, styles, link, control) for text, (styles, link, control) in row]
+        lines.append(Line(spans))
+
+
+def _split_rows(runs: list[Run]) -> list[list[Run]]:
+    """Runs cut into rows at every "\n"."""
+    rows: list[list[Run]] = []
+    row: list[Run] = []
+    for text, st in runs:
+        if "\n" not in text:
+            row.append((text, st))
+            continue
+        parts = text.split("\n")
+        if parts[0]:
+            row.append((parts[0], st))
+        for part in parts[1:]:
+            rows.append(row)
+            row = [(part, st)] if part else []
+    rows.append(row)
+    return rows
+
+
+def _expand_tabs(row: list[Run]) -> list[Run]:
+    out = []
+    column = 0
+    for text, st in row:
+        if "\t" in text:
+            pieces = []
+            for part in text.split("\t")[:-1]:
+                pieces.append(part)
+                column += width_of(part)
+                pieces.append(" " * (8 - column % 8))
+                column += 8 - column % 8
+            last = text.rpartition("\t")[2]
+            pieces.append(last)
+            text = "".join(pieces)
+            column += width_of(last)
+        else:
+            column += width_of(text)
+        out.append((text, st))
+    return out
+
+
+def _wrap(row: list[Run], avail: int) -> list[list[Run]]:
+    """Greedy line breaking at spaces; runs stay merged where their style is one."""
+    out: list[list[Run]] = []
+    line: list[Run] = []
+    used = 0
+    word: list[Run] = []
+    word_w = 0
+    space: St = PLAIN  # the style of the space before ``word``
+
+    def place() -> None:
+        nonlocal line, used, word, word_w
+        if not word:
+            return
+        if line and used + 1 + word_w <= avail:
+            _append(line, " ", space)
+            used += 1
+        elif line:
+            out.append(line)
+            line, used = [], 0
+        while word_w > avail:  # a word longer than a line: cut it
+            left = avail
+            while word and left > 0:
+                text, st = word[0]
+                w = width_of(text)
+                if w <= left:
+                    _append(line, text, st)
+                    word.pop(0)
+                    left -= w
+                else:
+                    head, rest = cut(text, left)
+                    if not head and left == avail:  # a wide character on a 1-column line
+                        head, rest = text[:1], text[1:]
+                    _append(line, head, st)
+                    word[0] = (rest, st)
+                    left = 0
+            out.append(line)
+            line, used = [], 0
+            word_w = sum(width_of(t) for t, _ in word)
+        for text, st in word:
+            _append(line, text, st)
+        used += word_w
+        word, word_w = [], 0
+
+    for text, st in row:
+        parts = text.split(" ")
+        last = len(parts) - 1
+        for i, part in enumerate(parts):
+            if part:
+                word.append((part, st))
+                word_w += width_of(part)
+            if i < last:
+                place()
+                space = st
+    place()
+    if line or not out:
+        out.append(line)
+    return out
+
+
+def _wrap_hard(row: list[Run], avail: int) -> list[list[Run]]:
+    """Unwrapped text cut at the width, wherever it falls."""
+    out: list[list[Run]] = [[]]
+    left = avail
+    for text, st in row:
+        while text:
+            if left <= 0:
+                out.append([])
+                left = avail
+            head, text = cut(text, left)
+            if not head:  # a wide character where one column is left
+                left = 0
+                continue
+            out[-1].append((head, st))
+            left -= width_of(head)
+    return out
+
+
+def _append(line: list[Run], text: str, st: St) -> None:
+    if line and line[-1][1] is st:
+        line[-1] = (line[-1][0] + text, st)
+    else:
+        line.append((text, st))
+
+
+def line_width(line: Line) -> int:
+    return sum(width_of(s.text) for s in line.spans)

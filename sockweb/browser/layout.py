@@ -1,0 +1,410 @@
+"""Stage two: a parsed document -> boxes -> the lines of a :class:`Page`.
+
+Layout runs in two passes, as the Web Browser Engineering book's does:
+
+1. **Boxes** (the builder here, with its inline half in inline.py, its form
+   half in controls.py and its table half in tables.py): one walk over the tree makes a flat list of
+   blocks, each a *flow* of styled text runs with white space already
+   collapsed (CSS ``white-space``), its indent and the list marker of its
+   first line; or a table, or a rule; with ``BLANK`` where a margin is.
+   Links, form controls and forms are numbered here, in document order.
+2. **Lines** (flow.py, tables.py): the blocks broken into lines for one
+   width. A narrower terminal reruns only this pass.
+
+Margins collapse the way CSS's do in practice: a blank line is asked for
+around paragraphs, headings, lists, tables, quotations; two asks make one
+blank line, and none is kept at the start or the end of a list item, a
+definition, a table cell or a quotation, whose first line already stands
+on its marker or indent.
+
+Lists indent their items two columns past the marker column; bullets go
+``*``, ``+``, ``-`` by depth; ``<ol>`` numbers honour ``start``,
+``reversed``, ``type`` (1 a A i I) and ``<li value>``. ``<dd>`` is indented
+four, ``<blockquote>`` four.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import dom
+from .controls import ControlsMixin
+from .dom import LexborNode
+from .flow import BLANK, PLAIN, Block, Flow, Rule, St, render_blocks
+from .inline import INLINE_STYLE, InlineMixin
+from .model import BOLD, HEADING, Page
+from .tables import TablesMixin
+
+__all__ = ["layout", "render", "text_page"]
+
+_DIVS = frozenset({
+    "div", "section", "article", "aside", "header", "footer", "main", "nav", "center",
+    "hgroup", "figcaption", "fieldset", "legend", "summary", "body", "html", "search",
+    "frameset", "noframes", "tr", "td", "th", "thead", "tbody", "tfoot", "caption", "dt",
+    "optgroup", "menuitem", "address",
+})
+# Elements with a handler that stay in the line (a mark on them must not break it).
+_INLINE = frozenset({*INLINE_STYLE, "a", "img", "input", "select", "button", "label", "q",
+                     "iframe", "frame", "nobr", "br", "option"})
+_BULLETS = ("*", "+", "-")
+
+
+class _Builder(InlineMixin, ControlsMixin, TablesMixin):
+    """Pass one: the document's tree -> a list of blocks (see the module docstring)."""
+
+    def __init__(self, document: dom.Document, page: Page) -> None:
+        super().__init__(document, page)
+        self.marks = document.marks
+        self.blocks: list[Block] = []
+        self.runs: list[tuple[str, St]] = []
+        self.sp = True  # the flow so far ends in a collapsible space (or is empty)
+        self.breaks = False  # the runs hold "\n"
+        self.indent = 0
+        self.prefix: str | None = None  # the list marker the next line starts with
+        self.fresh = True  # nothing laid out since the container began: no margin
+        self.st = PLAIN
+        self.ws = "normal"  # CSS white-space
+        self.keep = False  # white space is kept (pre, pre-wrap, pre-line)
+        self.anchors: list[str] = []
+        # Each open list: [its items' marker prefix (or one per item), their indent, next].
+        self.lists: list[list[Any]] = []
+        self.link_pending: int | None = None  # a link whose [n] is not out yet
+        self.link_text: list[str] | None = None
+        self.link_image = ""
+        self._styles: dict[tuple[frozenset[str], str], frozenset[str]] = {}
+        self._urls: dict[str, str] = {}
+        self._by_id: dict[int, Callable[[_Builder, LexborNode], None]] = {}
+
+    # -- blocks -------------------------------------------------------------------
+    def flush(self) -> None:
+        runs = self.runs
+        if not runs:
+            return
+        text, st = runs[-1]
+        if text.endswith("\n"):
+            text = text[:-1]  # a <br> that ends a block adds no line
+        elif self.sp and not self.keep:
+            text = text.rstrip(" ")
+        if text:
+            runs[-1] = (text, st)
+        else:
+            runs.pop()
+        if runs:
+            wrap = self.ws != "pre" and self.ws != "nowrap"
+            self.add_block(Flow(self.indent, self.prefix, runs, wrap, self.breaks))
+            self.prefix = None
+        self.runs = []
+        self.sp = True
+        self.breaks = False
+
+    def add_block(self, block: Block) -> None:
+        if self.anchors:
+            block.anchors = self.anchors
+            self.anchors = []
+        self.blocks.append(block)
+        self.fresh = False
+
+    def blank(self) -> None:
+        blocks = self.blocks
+        if not self.fresh and blocks and blocks[-1] is not BLANK:
+            blocks.append(BLANK)
+
+    def marker_line(self) -> None:
+        """A list marker whose item starts with something that cannot carry it."""
+        if self.prefix is not None:
+            self.add_block(Flow(self.indent, self.prefix, [], False, False))
+            self.prefix = None
+
+    def block(self, node: LexborNode, margin: bool = False, indent: int = 0,
+              container: bool = False) -> None:
+        self.flush()
+        if margin:
+            self.blank()
+        old = self.indent
+        self.indent += indent
+        if container:
+            self.fresh = True
+        self.walk(node)
+        self.flush()
+        if container and self.blocks and self.blocks[-1] is BLANK:
+            self.blocks.pop()
+        self.indent = old
+        if margin:
+            self.blank()
+
+    def cell_content(self, node: LexborNode, bold: bool) -> None:
+        old = self.st
+        self.st = (frozenset({BOLD}) if bold else frozenset(), None, None)
+        self.walk(node)
+        self.flush()
+        self.st = old
+
+    # -- the walk -----------------------------------------------------------------
+    def walk(self, node: LexborNode) -> None:
+        # The hot loop: every node of the page passes here once. Lexbor's
+        # tag_id is cheaper to read than the tag's name, so handlers are
+        # found by id (custom elements get an id of their own per document).
+        child = node.child
+        marks = self.marks
+        by_id = self._by_id
+        while child is not None:
+            tid = child.tag_id
+            if tid == _TEXT:
+                t = child.text_content or ""
+                if self.keep or not (t.isspace() and t.isascii()):
+                    self.text(t)
+                elif not self.sp:  # the space between two words, tags apart
+                    self._emit(" ", self.st)
+                    self.sp = True
+            else:
+                handler = by_id.get(tid)
+                if handler is None:
+                    handler = by_id[tid] = _handler(child.tag or "")
+                if handler is not _skip:
+                    mark = marks.get(child.mem_id) if marks else None
+                    if mark is None:
+                        handler(self, child)
+                    else:
+                        self.marked(child, child.tag or "", mark)
+            child = child.next
+
+    def marked(self, node: LexborNode, tag: str, mark: dom.Mark) -> None:
+        if mark.hidden:
+            self.hidden_controls(node)
+            return
+        handler: Callable[[_Builder, LexborNode], None] | None = _HANDLERS.get(tag)
+        if mark.display == "block" and (handler is None or tag in INLINE_STYLE):
+            handler = _Builder.block
+        elif mark.display == "inline" and tag in _DIVS:
+            handler = None
+        if handler is not None and tag not in _INLINE:
+            self.flush()
+        if mark.anchor:
+            self.anchors.append(mark.anchor)
+        old_ws = self.ws
+        if mark.white_space:
+            self.set_ws(mark.white_space)
+        if handler is None:
+            self.walk(node)
+        else:
+            handler(self, node)
+        if self.ws != old_ws:
+            if handler is not None:
+                self.flush()
+            self.set_ws(old_ws)
+
+    # -- the elements -------------------------------------------------------------
+    def paragraph(self, node: LexborNode) -> None:
+        self.block(node, margin=True)
+
+    def heading(self, node: LexborNode) -> None:
+        old = self.st
+        self.st = self.with_style(HEADING)
+        self.st = self.with_style(BOLD)
+        self.block(node, margin=True)
+        self.st = old
+
+    def pre(self, node: LexborNode) -> None:
+        self.flush()
+        self.blank()
+        old = self.ws
+        self.set_ws("pre")
+        self.walk(node)
+        self.flush()
+        self.set_ws(old)
+        self.blank()
+
+    def blockquote(self, node: LexborNode) -> None:
+        self.block(node, margin=True, indent=4, container=True)
+
+    def hr(self, node: LexborNode) -> None:
+        self.flush()
+        self.marker_line()
+        self.add_block(Rule(self.indent))
+
+    def list_(self, node: LexborNode) -> None:
+        self.flush()
+        nested = bool(self.lists)
+        if not nested:
+            self.blank()
+        mark = self.marks.get(node.mem_id)
+        if mark is not None and mark.no_marker:
+            markers = [""]
+        elif node.tag == "ol":
+            markers = _ordered_markers(node)
+        else:
+            markers = [_BULLETS[len(self.lists) % 3]]
+        indent = self.indent + 2 + (max((len(m) for m in markers), default=1) or 1) + 1
+        # Each item's first line starts with its marker, right-aligned before the indent.
+        prefixes = [" " * (indent - len(m) - 1) + m + " " if m else None for m in markers]
+        # [a prefix for all items, or one per item; the items' indent; the next item]
+        self.lists.append([prefixes[0] if node.tag != "ol" else prefixes, indent, 0])
+        self.walk(node)
+        self.flush()
+        self.lists.pop()
+        if not nested:
+            self.blank()
+
+    def item(self, node: LexborNode) -> None:
+        if self.runs:
+            self.flush()
+        if self.prefix is not None:
+            self.marker_line()
+        if self.lists:
+            state = self.lists[-1]
+            prefixes, indent, index = state
+            if prefixes is None or type(prefixes) is str:
+                self.prefix = prefixes
+            else:
+                self.prefix = prefixes[index] if index < len(prefixes) else None
+                state[2] = index + 1
+        else:
+            indent = self.indent + 4
+            self.prefix = "  * "
+        old = self.indent
+        self.indent = indent
+        self.fresh = True
+        self.walk(node)
+        if self.runs:
+            self.flush()
+        if self.prefix is not None:
+            self.marker_line()
+        blocks = self.blocks
+        if blocks and blocks[-1] is BLANK:
+            blocks.pop()
+        self.indent = old
+
+    def dl(self, node: LexborNode) -> None:
+        self.block(node, margin=not self.lists)
+
+    def dd(self, node: LexborNode) -> None:
+        self.block(node, indent=4, container=True)
+
+    def details(self, node: LexborNode) -> None:
+        if "open" in node.attributes:
+            self.block(node)
+            return
+        self.flush()
+        child = node.child
+        while child is not None:
+            if child.tag == "summary":
+                self.block(child)
+            child = child.next
+
+    def dialog(self, node: LexborNode) -> None:
+        if "open" in node.attributes:
+            self.block(node)
+
+    def nothing(self, node: LexborNode) -> None:
+        pass
+
+
+def _roman(n: int) -> str:
+    out = []
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
+                           (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"),
+                           (4, "iv"), (1, "i")):
+        count, n = divmod(n, value)
+        out.append(letters * count)
+    return "".join(out)
+
+
+def _alpha(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        out = chr(97 + rest) + out
+    return out
+
+
+def _ordered_markers(node: LexborNode) -> list[str]:
+    """An <ol>'s item markers: start, reversed, type and <li value> as HTML says."""
+    attrs = node.attributes
+    items = []
+    child = node.child
+    while child is not None:
+        if child.tag == "li":
+            items.append(child)
+        child = child.next
+    backwards = "reversed" in attrs
+    number = dom.attr_int(node, "start", len(items) if backwards else 1)
+    kind = attrs.get("type") or "1"
+    markers = []
+    for li in items:
+        number = dom.attr_int(li, "value", number)
+        if kind in "aA" and number > 0:
+            text = _alpha(number)
+        elif kind in "iI" and 0 < number < 4000:
+            text = _roman(number)
+        else:
+            text = str(number)
+        markers.append((text.upper() if kind in "AI" else text) + ".")
+        number += -1 if backwards else 1
+    return markers
+
+
+_HANDLERS: dict[str, Callable[[_Builder, LexborNode], None]] = {
+    **{tag: _Builder.styled for tag in INLINE_STYLE},
+    **{tag: _Builder.block for tag in _DIVS},
+    **{tag: _Builder.heading for tag in ("h1", "h2", "h3", "h4", "h5", "h6")},
+    **{tag: _Builder.pre for tag in ("pre", "listing", "xmp", "plaintext")},
+    **{tag: _Builder.list_ for tag in ("ul", "ol", "menu", "dir")},
+    "p": _Builder.paragraph, "figure": _Builder.paragraph, "nobr": _Builder.nobr,
+    "blockquote": _Builder.blockquote, "br": _Builder.br, "hr": _Builder.hr,
+    "li": _Builder.item, "dl": _Builder.dl, "dd": _Builder.dd, "a": _Builder.anchor,
+    "img": _Builder.image, "iframe": _Builder.frame, "frame": _Builder.frame,
+    "q": _Builder.quote, "details": _Builder.details, "dialog": _Builder.dialog,
+    "table": _Builder.table, "form": _Builder.form, "input": _Builder.input,
+    "button": _Builder.button, "select": _Builder.select, "textarea": _Builder.textarea,
+    "label": _Builder.label, "option": _Builder.nothing,
+}
+
+
+_TEXT = 2  # Lexbor's tag id of a text node (LXB_TAG__TEXT)
+
+
+def _skip(builder: _Builder, node: LexborNode) -> None:
+    pass
+
+
+def _handler(tag: str) -> Callable[[_Builder, LexborNode], None]:
+    """What to do with an element: its handler, skip it, or (unknown tags) walk into it."""
+    if tag in dom.SKIP:
+        return _skip
+    return _HANDLERS.get(tag, _Builder.walk)
+
+
+def layout(document: dom.Document, width: int = 80) -> Page:
+    """The page of ``document`` for a terminal ``width`` columns wide (at least 10)."""
+    width = max(width, 10)
+    page = Page(document.url, document.title, width=width)
+    builder = _Builder(document, page)
+    root = document.root
+    if root is not None:
+        builder.walk(root)
+        builder.flush()
+    builder.finish_controls()
+    page.lines, page.anchors = render_blocks(builder.blocks, width)
+    for name in builder.anchors:
+        page.anchors.setdefault(name, max(len(page.lines) - 1, 0))
+    return page
+
+
+def render(body: bytes, url: str, width: int = 80, *,
+           content_type: str | None = "text/html") -> Page:
+    """Bytes as received -> a Page: HTML laid out, other text shown as it is."""
+    text = dom.decode(body, content_type)
+    kind = (content_type or "text/html").split(";")[0].strip().lower()
+    if "html" in kind or not kind:
+        return layout(dom.parse(text, url), width)
+    return text_page(text, url, width)
+
+
+def text_page(text: str, url: str, width: int = 80) -> Page:
+    """Plain text: every line kept, tabs expanded, cut where it passes the width."""
+    width = max(width, 10)
+    blocks: list[Block] = [Flow(0, None, [(text.expandtabs(8), PLAIN)], False, True)]
+    page = Page(url, width=width)
+    page.lines, page.anchors = render_blocks(blocks, width, cut=True)
+    return page

@@ -1,0 +1,157 @@
+"""Fetching what the browser shows: http and https through sockweb's client, files from disk.
+
+:func:`load` turns a URL (or a bare path) into a :class:`Resource`: the final
+URL after redirects, the status, the headers, the body's bytes (content
+codings undone, charset not yet), its content type and how long it took.
+Errors are sockweb's: the client's for the network (NameResolutionError,
+ConnectError, TLSError...), :class:`FileError` for a file that cannot be
+read, InvalidURL for text that is no URL. A 404 is not an error: its page
+is a Resource like any other, as a browser shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote
+
+from ..client.errors import TransportError
+from ..http.urls import URL, InvalidURL
+
+if TYPE_CHECKING:
+    from ..client.api import Client
+
+__all__ = ["ACCEPT", "FileError", "Resource", "load", "sniff", "to_url"]
+
+# Pages, not APIs: ask for HTML first, as browsers do.
+ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.8"
+
+
+class FileError(TransportError):
+    """A file:// URL or a path that cannot be read (missing, a permission, not a file)."""
+
+    exit_code = 37  # curl: "Couldn't read a file:// file"
+
+
+@dataclass(slots=True)
+class Resource:
+    url: str  # where it was found, after redirects
+    status: int  # 200 for a file that was read
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    content_type: str  # "" if nobody could tell
+    elapsed: float  # seconds
+
+    @property
+    def is_html(self) -> bool:
+        return "html" in self.content_type.lower()
+
+
+def to_url(text: str) -> str:
+    """What was typed as a URL: a scheme is taken as given, a path is a file, else http."""
+    text = text.strip()
+    if not text:
+        raise InvalidURL("no URL given")
+    if text.lower().startswith(("http:", "https:", "file:")):
+        return str(URL.parse(text))
+    path = os.path.expanduser(text)
+    if text.startswith(("/", "./", "../", "~")) or os.path.exists(path):
+        return "file://" + quote(os.path.realpath(path))
+    return str(URL.parse(text, default_scheme="http"))
+
+
+def load(url: str, client: Client | None = None, *, method: str = "GET",
+         body: bytes | None = None, content_type: str | None = None,
+         headers: Mapping[str, str] | None = None, verify: bool = True,
+         cacert: str | None = None) -> Resource:
+    """Fetch ``url``, following redirects; a file:// URL or a path is read from disk."""
+    started = time.monotonic()
+    target = to_url(url)
+    if target.startswith("file:"):
+        return _load_file(URL.parse(target), started)
+    from ..client.api import Client  # only now: `browse --dump file.html` needs no sockets
+
+    own = client is None
+    if client is None:
+        client = Client(headers={"Accept": ACCEPT}, verify=verify, cacert=cacert)
+    extra = dict(headers or {})
+    if content_type and body is not None:
+        extra["Content-Type"] = content_type
+    try:
+        response = client.request(method, target, content=body, headers=extra)
+    finally:
+        if own:
+            client.close()
+    data = response.content
+    final = str(response.url)
+    fragment = URL.parse(target).fragment
+    if fragment is not None and "#" not in final:
+        final += "#" + fragment  # a redirect keeps the fragment it did not replace
+    ctype = response.headers.get("content-type") or sniff(data)
+    return Resource(final, response.status, response.reason, response.headers.items(), data,
+                    ctype, time.monotonic() - started)
+
+
+def _load_file(url: URL, started: float) -> Resource:
+    if url.host not in ("", "localhost"):
+        raise FileError(f"cannot read {url}: file URLs on another host are not supported")
+    path = unquote(url.path)
+    try:
+        if os.path.isdir(path):
+            data = _listing(path)
+            ctype = "text/html; charset=utf-8"
+            if not url.path.endswith("/"):  # so its entries resolve inside it
+                url = url.with_path(url.path + "/")
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+            ctype = _file_type(path, data)
+    except OSError as exc:
+        raise FileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    headers = [("Content-Type", ctype), ("Content-Length", str(len(data)))]
+    return Resource(str(url), 200, "OK", headers, data, ctype, time.monotonic() - started)
+
+
+# The types a browser meets most, without reading /etc/mime.types for them.
+_TYPES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
+          ".txt": "text/plain", ".css": "text/css", ".js": "text/javascript",
+          ".json": "application/json", ".xml": "text/xml", ".md": "text/markdown"}
+
+
+def _file_type(path: str, data: bytes) -> str:
+    known = _TYPES.get(os.path.splitext(path)[1].lower())
+    if known is not None:
+        return known
+    import mimetypes
+
+    guessed, encoding = mimetypes.guess_type(path)
+    return guessed if guessed and not encoding else sniff(data)
+
+
+def _listing(path: str) -> bytes:
+    """A directory as a page of links, as lynx shows one."""
+    import html
+
+    names = sorted(os.listdir(path), key=str.lower)
+    title = html.escape(path)
+    items = ['<li><a href="../">../</a>']
+    for name in names:
+        shown = name + "/" if os.path.isdir(os.path.join(path, name)) else name
+        items.append(f'<li><a href="{quote(shown)}">{html.escape(shown)}</a>')
+    page = f"<title>Index of {title}</title><h1>Index of {title}</h1><ul>{''.join(items)}</ul>"
+    return page.encode()
+
+
+def sniff(data: bytes) -> str:
+    """A content type for bytes that came without one (WHATWG MIME sniffing, cut down)."""
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<p", b"<h1",
+                        b"<div", b"<table", b"<a ", b"<title", b"<!--")):
+        return "text/html"
+    if b"\0" in data[:1024]:
+        return "application/octet-stream"
+    return "text/plain"

@@ -1,0 +1,187 @@
+"""`sockweb browse --dump` end to end: a real process against real servers and files.
+
+Pages come from sockweb's own server (``start_server``), from nginx (with a
+charset in its Content-Type and a redirect), from file:// URLs and bare
+paths. Failures behave as lynx's do where a page exists (a 404 page is
+printed, exit 0) and as ``sockweb get``'s where none does (one line on
+stderr, curl's exit code).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.client.conftest import free_port, stop, wait_listening
+
+PAGE = """<!doctype html><html><head><title>Front page</title>
+<style>.x { color: red }</style><script>var SCRIPTED = 1;</script></head>
+<body><h1>Front   page</h1>
+<p>See <a href="docs/guide.html">the guide</a> and <a href="/about.html#team">the team</a>.</p>
+<ul><li>one</li><li>two</li></ul>
+</body></html>
+"""
+
+
+def browse(*args: str, cwd: str | None = None,
+           timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "sockweb", "browse", *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+
+
+@pytest.fixture
+def pages(tmp_path: Path) -> Path:
+    root = tmp_path / "pages"
+    (root / "docs").mkdir(parents=True)
+    (root / "index.html").write_text(PAGE)
+    (root / "docs" / "guide.html").write_text(
+        "<title>Guide</title><p>Back to <a href='../index.html'>the start</a>.</p>")
+    (root / "notes.txt").write_text("plain\ttext\n  kept as it is\n")
+    (root / "koi8.html").write_bytes("<p>Привет из nginx</p>".encode("koi8-r"))
+    return root
+
+
+def test_dump_from_sockweb_server(start_server: Callable[..., object], pages: Path) -> None:
+    server = start_server(str(pages))
+    url = server.url  # type: ignore[attr-defined]
+    got = browse("--dump", f"{url}/")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == (
+        "Front page\n\nSee [1]the guide and [2]the team.\n\n  * one\n  * two\n\n"
+        f"References\n\n   1. {url}/docs/guide.html\n   2. {url}/about.html#team\n")
+    assert "SCRIPTED" not in got.stdout and "color" not in got.stdout
+
+
+def test_width_and_source(start_server: Callable[..., object], pages: Path) -> None:
+    url = start_server(str(pages)).url  # type: ignore[attr-defined]
+    narrow = browse("--dump", "--width", "20", f"{url}/").stdout
+    assert "See [1]the guide and\n[2]the team." in narrow
+    source = subprocess.run([sys.executable, "-m", "sockweb", "browse", "--source", f"{url}/"],
+                            capture_output=True, timeout=30)
+    assert source.returncode == 0 and source.stdout == PAGE.encode()
+
+
+def test_404_page_is_printed_like_lynx(start_server: Callable[..., object],
+                                       pages: Path) -> None:
+    url = start_server(str(pages)).url  # type: ignore[attr-defined]
+    got = browse("--dump", f"{url}/missing.html")
+    assert got.returncode == 0
+    assert "404" in got.stdout and "Not Found" in got.stdout
+    assert got.stderr == ""
+
+
+def test_plain_text_is_shown_as_text(start_server: Callable[..., object], pages: Path) -> None:
+    url = start_server(str(pages)).url  # type: ignore[attr-defined]
+    got = browse("--dump", f"{url}/notes.txt")
+    assert got.stdout == "plain   text\n  kept as it is\n"
+
+
+@pytest.fixture
+def nginx_pages(tmp_path: Path, pages: Path) -> Iterator[str]:
+    """nginx serving ``pages``: a charset in the Content-Type, a redirect into docs/."""
+    assert shutil.which("nginx") is not None, "apt-get install nginx (.ci/run does)"
+    work = tmp_path / "nginx"
+    for d in ("logs", "tmp"):
+        (work / d).mkdir(parents=True)
+    port = free_port()
+    (work / "nginx.conf").write_text(f"""
+daemon off; master_process off; worker_processes 1;
+pid {work}/nginx.pid; error_log {work}/logs/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp;
+    fastcgi_temp_path {work}/tmp; uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+    types {{ text/html html; text/plain txt; }}
+    gzip on; gzip_min_length 10; gzip_types text/html;
+    server {{
+        listen 127.0.0.1:{port};
+        root {pages};
+        location = /koi8.html {{ charset koi8-r; }}
+        location = /start {{ return 302 /docs/guide.html; }}
+    }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-c", str(work / "nginx.conf"), "-p", str(work)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_listening(port, proc)
+    yield f"http://127.0.0.1:{port}"
+    stop(proc, signal.SIGQUIT)
+
+
+def test_dump_from_nginx(nginx_pages: str) -> None:
+    got = browse("--dump", f"{nginx_pages}/index.html")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.startswith("Front page\n\nSee [1]the guide and [2]the team.")
+
+
+def test_nginx_charset_header(nginx_pages: str) -> None:
+    assert browse("--dump", f"{nginx_pages}/koi8.html").stdout == "Привет из nginx\n"
+
+
+def test_redirect_is_followed_and_links_resolve_from_where_it_ended(nginx_pages: str) -> None:
+    got = browse("--dump", f"{nginx_pages}/start")
+    assert got.stdout == (f"Back to [1]the start.\n\nReferences\n\n"
+                          f"   1. {nginx_pages}/index.html\n")
+
+
+def test_file_url_and_bare_paths(pages: Path) -> None:
+    by_url = browse("--dump", (pages / "index.html").as_uri())
+    by_path = browse("--dump", str(pages / "index.html"))
+    by_relative = browse("--dump", "index.html", cwd=str(pages))
+    assert by_url.returncode == by_path.returncode == by_relative.returncode == 0
+    assert by_url.stdout == by_path.stdout == by_relative.stdout
+    assert f"   1. {(pages / 'docs' / 'guide.html').as_uri()}" in by_url.stdout
+    assert "   2. file:///about.html#team" in by_url.stdout
+
+
+def test_a_directory_is_a_listing(pages: Path) -> None:
+    got = browse("--dump", str(pages))
+    assert got.returncode == 0
+    assert "[2]docs/" in got.stdout and f"{(pages / 'docs').as_uri()}/" in got.stdout
+
+
+@pytest.mark.parametrize(("target", "code", "words"), [
+    ("/no/such/file.html", 37, "No such file"),
+    ("http://127.0.0.1:1/", 7, "refused"),
+    ("http://no-such-host.invalid/", 6, "resolve"),
+    ("gopher://example.test/", 3, "scheme"),
+])
+def test_failures_are_one_line_and_an_exit_code(target: str, code: int, words: str) -> None:
+    got = browse("--dump", target)
+    assert got.returncode == code
+    assert got.stdout == ""
+    assert got.stderr.count("\n") == 1 and words in got.stderr, got.stderr
+
+
+def test_binary_content_is_not_dumped(start_server: Callable[..., object],
+                                      pages: Path) -> None:
+    (pages / "blob.bin").write_bytes(bytes(range(256)))
+    got = browse("--dump", f"{start_server(str(pages)).url}/blob.bin")  # type: ignore[attr-defined]
+    assert got.returncode == 0 and got.stdout == ""
+    assert "not a page" in got.stderr
+
+
+def test_dump_to_a_closed_pipe_is_quiet(pages: Path) -> None:
+    big = pages / "big.html"
+    big.write_text("<p>" + "line<br>" * 50000)
+    proc = subprocess.run(f"{sys.executable} -m sockweb browse --dump {big} | head -1",
+                          shell=True, capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "line\n" and proc.stderr == ""
+
+
+def test_usage_errors_and_lazy_imports() -> None:
+    assert browse("--dump", "--width", "5", "x.html").returncode == 2
+    code = ("import sys; from sockweb.cli import build_parser; build_parser('get'); "
+            "print(any(m.startswith(('sockweb.browser', 'selectolax')) for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30, check=True)
+    assert out.stdout.strip() == "False"
