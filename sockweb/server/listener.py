@@ -241,13 +241,6 @@ def serve(config: ServerConfig, listeners: Listeners, out: TextIO,
     try:
         server = Server(config, out=out, listeners=listeners)
         loop.run_until_complete(server.start())
-        if supervised is None:
-            for url in listeners.urls:
-                out.write(f"Access {url}\n")
-            out.write(f"{describe(config, server, loop)}; press Ctrl-C to stop\n")
-            out.flush()
-        else:
-            supervised.ready(describe(config, server, loop))
         interrupts = 0
 
         def on_signal() -> None:
@@ -259,20 +252,34 @@ def serve(config: ServerConfig, listeners: Listeners, out: TextIO,
                 server.abort_connections()
 
         signals = (signal.SIGTERM,) if supervised else (signal.SIGINT, signal.SIGTERM)
-        for sig in signals:
-            # Not on every platform; KeyboardInterrupt below still works there.
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, on_signal)
-        if supervised is not None:
-            def check_parent() -> None:
-                if os.getppid() != supervised.parent:
-                    server.request_shutdown()  # orphaned: no one will send SIGTERM
-                else:
-                    loop.call_later(PARENT_CHECK_INTERVAL, check_parent)
 
-            loop.call_later(PARENT_CHECK_INTERVAL, check_parent)
+        async def announce_and_wait() -> None:
+            # Handlers are added, and the banner printed, from inside the
+            # running loop: whoever reads the banner may send SIGINT at once,
+            # and a signal that lands while uvloop is not running can be lost.
+            for sig in signals:
+                # Not on every platform; KeyboardInterrupt below still works there.
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, on_signal)
+            if supervised is None:
+                for url in listeners.urls:
+                    out.write(f"Access {url}\n")
+                out.write(f"{describe(config, server, loop)}; press Ctrl-C to stop\n")
+                out.flush()
+            else:
+                supervised.ready(describe(config, server, loop))
+
+                def check_parent() -> None:
+                    if os.getppid() != supervised.parent:
+                        server.request_shutdown()  # orphaned: no one will send SIGTERM
+                    else:
+                        loop.call_later(PARENT_CHECK_INTERVAL, check_parent)
+
+                loop.call_later(PARENT_CHECK_INTERVAL, check_parent)
+            await server.wait_stopped()
+
         with contextlib.suppress(KeyboardInterrupt):
-            loop.run_until_complete(server.wait_stopped())
+            loop.run_until_complete(announce_and_wait())
         if supervised is None:
             out.write("Shutting down...\n")
             out.flush()
