@@ -87,6 +87,7 @@ def _print(args: argparse.Namespace) -> int:
     # reference cycles: the cyclic collector would walk them again and again
     # for nothing (a quarter of the time on a large page). Refcounting frees.
     gc.disable()
+    from ..client.errors import exit_code
     from ..http.errors import ProtocolError, SockwebError
     from .load import load
 
@@ -116,19 +117,3 @@ def _print(args: argparse.Namespace) -> int:
     sys.stdout.write(dump(page))
     sys.stdout.flush()
     return 0
-
-
-def exit_code(exc: Exception) -> int:
-    """curl's exit code for an error, as ``sockweb get`` gives it."""
-    from ..client.decoding import BodyTooLarge, DecodingError
-    from ..client.redirects import RedirectError, TooManyRedirects
-    from ..http.urls import InvalidURL
-
-    code = getattr(exc, "exit_code", None)
-    if isinstance(code, int):
-        return code
-    for kind, number in ((InvalidURL, 3), (BodyTooLarge, 63), (DecodingError, 61),
-                         (TooManyRedirects, 47), (RedirectError, 1)):
-        if isinstance(exc, kind):
-            return number
-    return 1

@@ -84,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         return 8
     except SockwebError as exc:
         _fail(str(exc))
-        return _exit_code(exc)
+        from .errors import exit_code
+
+        return exit_code(exc)
     except BrokenPipeError:
         # `sockweb get URL | head`: the reader left; that is not an error.
         # Point stdout at /dev/null so the flush at exit does not complain.
@@ -94,21 +96,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         _fail(f"cannot write output: {exc.strerror or exc}")
         return 23
-
-
-def _exit_code(exc: Exception) -> int:
-    from ..http.urls import InvalidURL
-    from .decoding import BodyTooLarge, DecodingError
-    from .redirects import RedirectError, TooManyRedirects
-
-    code = getattr(exc, "exit_code", None)
-    if isinstance(code, int):
-        return code
-    for kind, number in ((InvalidURL, 3), (BodyTooLarge, 63), (DecodingError, 61),
-                         (TooManyRedirects, 47), (RedirectError, 1)):
-        if isinstance(exc, kind):
-            return number
-    return 1
 
 
 def _fail(message: str) -> None:

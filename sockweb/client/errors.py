@@ -85,3 +85,19 @@ class HTTPStatusError(SockwebError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+def exit_code(exc: BaseException) -> int:
+    """curl's exit code for a client-side error, for ``sockweb get`` and ``browse``."""
+    from ..http.urls import InvalidURL
+    from .decoding import BodyTooLarge, DecodingError
+    from .redirects import RedirectError, TooManyRedirects
+
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int):
+        return code
+    for kind, number in ((InvalidURL, 3), (BodyTooLarge, 63), (DecodingError, 61),
+                         (TooManyRedirects, 47), (RedirectError, 1)):
+        if isinstance(exc, kind):
+            return number
+    return 1
