@@ -1,7 +1,7 @@
 """``sockweb serve | get | browse``: each subcommand imports its half lazily.
 
-Only argparse is imported up front, so ``sockweb get`` starts about as fast
-as Python itself.
+Only argparse is imported up front; the client's own imports (ssl, http.client,
+urllib) still cost ``sockweb get`` about 100 ms here (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
