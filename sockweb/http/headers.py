@@ -48,6 +48,16 @@ class Headers:
         self._fields: list[tuple[bytes, bytes]] = list(fields) if fields else []
         self._index: dict[bytes, list[bytes]] | None = None
 
+    @classmethod
+    def adopt(cls, fields: list[tuple[bytes, bytes]],
+              index: dict[bytes, list[bytes]] | None = None) -> Headers:
+        """Headers over ``fields`` as they are, no copy (a parser's own list);
+        ``index`` is its lower-cased name -> values map if already built."""
+        headers = cls.__new__(cls)
+        headers._fields = fields
+        headers._index = index
+        return headers
+
     # -- reading -------------------------------------------------------------
     def _idx(self) -> dict[bytes, list[bytes]]:
         index = self._index

@@ -29,6 +29,10 @@ Event = RequestHead | Data | RemoteProtocolError | object
 _TOKEN_PREFIX = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]*")
 # Longer than any registered method; past it a "method" is garbage (400).
 MAX_METHOD = 32
+# The fields that change how a request is framed or kept: a head with none of
+# them (and one Host) takes the short path in on_headers_complete.
+_FRAMING = frozenset(
+    [b"connection", b"content-length", b"transfer-encoding", b"expect", b"upgrade"])
 
 
 class _Stop(Exception):
@@ -43,6 +47,10 @@ class RequestParser:
         "_events",
         "_fields",
         "_head_size",
+        "_index",
+        "_max_count",
+        "_max_field",
+        "_max_head",
         "_in_body",
         "_in_head",
         "_limits",
@@ -52,8 +60,8 @@ class RequestParser:
         "_undecided",
         "_websocket",
         "upgrades",
+        "_max_line",
         "_url",
-        "_url_size",
         "dead",
     )
 
@@ -64,10 +72,15 @@ class RequestParser:
         self._websocket = False
         self._parser = httptools.HttpRequestParser(self)
         self._events: list[Event] = []
-        self._url: list[bytes] = []
-        self._url_size = 0
+        self._url = b""
+        self._max_line = limits.max_request_line
         self._fields: list[tuple[bytes, bytes]] = []
+        # Lower-cased name -> values, built as fields arrive; handed to Headers.
+        self._index: dict[bytes, list[bytes]] = {}
         self._head_size = 0
+        self._max_field = limits.max_field_size
+        self._max_head = limits.max_header_size
+        self._max_count = limits.max_header_count
         self._in_head = False
         self._emitted = False
         # Bytes llhttp holds for a header it has not handed over yet: bounded
@@ -136,7 +149,7 @@ class RequestParser:
         if self._in_head and not self._emitted and not self.dead:
             self._since_emit += len(data)
             if self._since_emit > self._limits.max_field_size:
-                status = 414 if not self._fields and self._url_size else 431
+                status = 414 if not self._fields and self._url else 431
                 self._fail(RemoteProtocolError("request head too large", status))
         return events
 
@@ -164,9 +177,10 @@ class RequestParser:
 
     # -- httptools callbacks -------------------------------------------------
     def on_message_begin(self) -> None:
-        self._url = []
-        self._url_size = 0
-        self._fields = []
+        self._url = b""
+        if self._fields:  # trailer fields of the message before
+            self._fields = []
+            self._index = {}
         self._head_size = 0
         self._body_size = 0
         self._in_head = True
@@ -174,33 +188,57 @@ class RequestParser:
         self._since_emit = 0
 
     def on_url(self, url: bytes) -> None:
-        self._url.append(url)
-        self._url_size += len(url)
+        # Usually one call; b"" + url is url itself, no copy.
+        url = self._url = self._url + url
         self._emitted = True
         self._since_emit = 0
-        # The whole line counts: method, two spaces, target and "HTTP/1.1".
-        if self._url_size + len(self._parser.get_method()) + 10 > self._limits.max_request_line:
+        # The whole line counts: method, two spaces, target and "HTTP/1.1"
+        # (the method is only looked at when the target alone comes close).
+        size = len(url) + 10
+        if (size + MAX_METHOD > self._max_line
+                and size + len(self._parser.get_method()) > self._max_line):
             self._stop("request line too long", 414)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         # RFC 9110 section 5.5: whitespace around a value is not part of it;
         # llhttp drops the leading OWS only.
         value = value.rstrip(b" \t")
-        self._fields.append((name, value))
+        fields = self._fields
+        fields.append((name, value))
+        low = name.lower()
+        values = self._index.get(low)
+        if values is None:
+            self._index[low] = [value]
+        else:
+            values.append(value)
         self._emitted = True
         self._since_emit = 0
         size = len(name) + len(value) + 4
         self._head_size += size
-        if self._limits.field_refused(size, self._head_size, len(self._fields)):
+        if (size > self._max_field or self._head_size > self._max_head
+                or len(fields) > self._max_count):
             self._stop("request header fields too large", 431)
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._in_body = True
         parser = self._parser
-        version = parser.get_http_version()
         method = parser.get_method()
-        headers = Headers(self._fields)
+        index = self._index
+        headers = Headers.adopt(self._fields, index)
+        # The head owns those now; trailer fields, if any, go elsewhere.
+        self._fields = []
+        self._index = {}
+        target = self._url
+        # With no Connection field, llhttp keeps an HTTP/1.1 request alive and
+        # no other version it accepts (0.9, 1.0, 2.0): that tells 1.1 without
+        # get_http_version(), which costs more than the rest of this method.
+        if (index.keys().isdisjoint(_FRAMING) and parser.should_keep_alive()
+                and len(index.get(b"host", ())) == 1 and method != b"CONNECT"):
+            # The common request: HTTP/1.1, no body, persistent, nothing to check.
+            self._events.append(RequestHead(method, target, "1.1", headers, True))
+            return
+        version = parser.get_http_version()
         try:
             framing.check_request_head(version, method, headers)
             expect = framing.expects_continue(version, headers)
@@ -216,7 +254,7 @@ class RequestParser:
         self._events.append(
             RequestHead(
                 method,
-                b"".join(self._url),
+                target,
                 version,
                 headers,
                 framing.keep_alive(version, headers),

@@ -11,6 +11,9 @@ HELLO_BODY = b"<html><body>Hello World</body></html>"
 _HEADERS = [(b"Content-Type", b"text/html; charset=utf-8")]
 
 
+HELLO = Response(200, _HEADERS, HELLO_BODY, shared=True)
+
+
 class HelloWorld:
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response:
-        return Response(200, _HEADERS, HELLO_BODY)
+        return HELLO

@@ -25,7 +25,7 @@ from .._loop import loop_name, new_event_loop
 from ..http.errors import RemoteProtocolError, SockwebError
 from ..http.events import RequestHead
 from .config import ServerConfig
-from .exchange import AccessLog
+from .exchange import AccessLog, WireCache
 from .protocol import AppRunner, Handler, HttpProtocol
 from .sockets import BACKLOG, Listeners, StartupError, bind_sockets, open_listeners
 
@@ -55,6 +55,7 @@ class ServerState:
         self.access_log = AccessLog(out) if (config.access_log or config.verbose) else None
         self.app: AppRunner | None = None
         self._out = AccessLog(out)
+        self.wire_cache = WireCache()
         self.shutting_down = False
 
     def log_protocol_error(self, peer: str, error: RemoteProtocolError) -> None:

@@ -217,62 +217,65 @@ class HttpProtocol(asyncio.Protocol):
         for event in self.parser.feed(data):
             if self._closed:
                 break  # bytes after a closing response are dropped
-            if event.__class__ is Data:
-                sink = self._sink
-                if sink is not None:
-                    sink.feed_body(event.data)
-                continue  # static and hello handlers take no body: counted, dropped
-            if app is not None and isinstance(event, RequestHead):
-                self._app_request(event)
-                continue
-            if isinstance(event, Upgraded):
-                self._upgraded(event.data)
-                return
-            if isinstance(event, EndOfMessage) and self._sink is not None:
-                self._sink.end_body()
-                self._sink = None
-                self._msg_open = False
-                self._got_bytes = False
-                continue
-            if isinstance(event, RemoteProtocolError) and self._sink is not None:
-                # The body broke a rule: the app hears it as a disconnect and
-                # the error is the answer if the app has not answered yet.
-                self._sink.fail_body(event)
-                self._sink = None
-                self._msg_open = False
-                self._closing = True
-                continue
-            if isinstance(event, RequestHead):
+            cls = event.__class__
+            if cls is RequestHead:
+                head = cast(RequestHead, event)
+                if app is not None:
+                    self._app_request(head)
+                    continue
                 self._msg_open = True
                 self._answered = False
-                if event.body_expected:
-                    # Answered when the body is complete, so a body that breaks
-                    # its framing or its limit gets its 400/413, not a 200.
-                    self._body_head = event
-                    self.phase = BODY
-                    self.deadline = now + self.state.config.timeout_io
-                    if event.expect_continue and not self._busy() and self.transport:
-                        # Like nginx, say 100 even when the body will only be
-                        # discarded: the client sends it and the connection lives.
-                        self.transport.write(CONTINUE)
-                else:
+                if not head.body_expected:
                     self.phase = RESPONDING
-                    self._enqueue(event)
-            elif isinstance(event, EndOfMessage):
+                    if self._streaming or self._pending:
+                        self._enqueue(head)
+                    else:
+                        self._answer_head(head)
+                    continue
+                # Answered when the body is complete, so a body that breaks
+                # its framing or its limit gets its 400/413, not a 200.
+                self._body_head = head
+                self.phase = BODY
+                self.deadline = now + self.state.config.timeout_io
+                if head.expect_continue and not self._busy() and self.transport:
+                    # Like nginx, say 100 even when the body will only be
+                    # discarded: the client sends it and the connection lives.
+                    self.transport.write(CONTINUE)
+            elif cls is EndOfMessage:
                 self._msg_open = False
                 self._got_bytes = False
-                head = self._body_head
-                if head is not None:
+                sink = self._sink
+                if sink is not None:
+                    sink.end_body()
+                    self._sink = None
+                    continue
+                body_head = self._body_head
+                if body_head is not None:
                     self._body_head = None
                     self.phase = RESPONDING
-                    self._enqueue(head)
+                    self._enqueue(body_head)
                 elif self._answered and not self._busy():
                     self._go_idle()
+            elif cls is Data:
+                sink = self._sink
+                if sink is not None:
+                    sink.feed_body(cast(Data, event).data)
+                # static and hello handlers take no body: counted, dropped
+            elif cls is Upgraded:
+                self._upgraded(cast(Upgraded, event).data)
+                return
             elif isinstance(event, RemoteProtocolError):
+                self._msg_open = False
+                if self._sink is not None:
+                    # The body broke a rule: the app hears it as a disconnect and
+                    # the error is the answer if the app has not answered yet.
+                    self._sink.fail_body(event)
+                    self._sink = None
+                    self._closing = True
+                    continue
                 # A request whose body broke the rules is answered with the
                 # error instead; after an error nothing more is parsed.
                 self._body_head = None
-                self._msg_open = False
                 self._enqueue(event)
 
     # -- apps ------------------------------------------------------------------
@@ -399,14 +402,16 @@ class HttpProtocol(asyncio.Protocol):
             self._answer(item)
 
     def _answer(self, item: RequestHead | RemoteProtocolError | AppExchange) -> None:
-        state = self.state
-        if isinstance(item, AppExchange):
+        if item.__class__ is RequestHead:
+            self._answer_head(cast(RequestHead, item))
+        elif isinstance(item, AppExchange):
             self._start_app(item)
-            return
-        if isinstance(item, RemoteProtocolError):
-            state.log_protocol_error(self.peer, item)
+        elif isinstance(item, RemoteProtocolError):
+            self.state.log_protocol_error(self.peer, item)
             self._respond(None, error_response(item), keep_alive=False)
-            return
+
+    def _answer_head(self, item: RequestHead) -> None:
+        state = self.state
         if state.config.verbose:
             state.print_head(self.peer, item)
         try:
@@ -429,14 +434,21 @@ class HttpProtocol(asyncio.Protocol):
             response.close()
             return
         method = head.method if head is not None else b"GET"
-        length = response.content_length
         http_10 = head is not None and head.http_version == "1.0"
-        data = encode_head(response, method, length, keep_alive, http_10)
+        state = self.state
         self._answered = True
         if not keep_alive:
             self._closing = True
-        if self.state.access_log is not None:
-            self.state.access_log.log(self.peer, head, response.status, length)
+        if response.shared:
+            transport.write(state.wire_cache.get(response, method, keep_alive, http_10))
+            if state.access_log is not None:
+                state.access_log.log(self.peer, head, response.status, response.content_length)
+            self._after_response()
+            return
+        length = response.content_length
+        data = encode_head(response, method, length, keep_alive, http_10)
+        if state.access_log is not None:
+            state.access_log.log(self.peer, head, response.status, length)
         body = response.body
         send_body = body_allowed(method, response.status)
         if not send_body or isinstance(body, bytes):

@@ -35,6 +35,9 @@ class Response:
     body: bytes | list[Part] = b""
     # The open file a FileSlice refers to; closed by the exchange when done.
     file: IO[bytes] | None = None
+    # Served again and again, never changed (hello, a cached small file): its
+    # bytes on the wire may be kept for the rest of the second (exchange.py).
+    shared: bool = False
 
     @property
     def content_length(self) -> int:

@@ -297,6 +297,12 @@ ERRORS: dict[str, tuple[bytes, int]] = {
     "version_1_2": (b"GET / HTTP/1.2\r\n" + H + b"\r\n", 505),
     "version_2_0": (b"GET / HTTP/2.0\r\n" + H + b"\r\n", 505),
     "version_3_0": (b"GET / HTTP/3.0\r\n" + H + b"\r\n", 505),
+    # Versions with a minor above 0 that are not 1.1: the parser's short path
+    # tells 1.1 from llhttp's keep-alive verdict, so these must not slip through.
+    "version_1_9": (b"GET / HTTP/1.9\r\n" + H + b"\r\n", 505),
+    "version_2_1": (b"GET / HTTP/2.1\r\n" + H + b"\r\n", 505),
+    "version_9_9": (b"GET / HTTP/9.9\r\n" + H + b"\r\n", 505),
+    "version_0_9_with_host": (b"GET / HTTP/0.9\r\n" + H + b"\r\n", 505),
     # RFC 9110 section 15.6.2: a method the server does not recognise -> 501
     "unknown_method": (b"FOO / HTTP/1.1\r\n" + H + b"\r\n", 501),
     "unknown_method_lowercase_get": (b"get / HTTP/1.1\r\n" + H + b"\r\n", 501),
