@@ -403,7 +403,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _answer(self, item: RequestHead | RemoteProtocolError | AppExchange) -> None:
         if item.__class__ is RequestHead:
-            self._answer_head(cast(RequestHead, item))
+            self._answer_head(item)
         elif isinstance(item, AppExchange):
             self._start_app(item)
         elif isinstance(item, RemoteProtocolError):
