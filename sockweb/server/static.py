@@ -115,6 +115,10 @@ class StaticFiles:
         # before; an entry serves only while a stat of the path shows the very
         # same file (inode, size, mtime, ctime), so no change is ever missed.
         self._cache: dict[str, tuple[tuple[int, ...], bytes, os.stat_result, bytes]] = {}
+        # Raw request path -> (file path, identity, the whole 200 response) of
+        # cached files asked for plainly: a repeat of such a request costs one
+        # stat and no formatting (nginx's open_file_cache, revalidated each time).
+        self._ready: dict[bytes, tuple[str, tuple[int, ...], Response]] = {}
 
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response:
         """The response to ``method`` on the raw (percent-encoded) ``path``."""
@@ -122,6 +126,13 @@ class StaticFiles:
             return Response(204, [_ALLOW])
         if method not in ALLOWED_METHODS:
             return _error(405, [_ALLOW])
+        ready = self._ready.get(path)
+        if ready is not None and not headers.has_any(_CONDITIONAL):
+            try:
+                if _identity(os.stat(ready[0])) == ready[1]:
+                    return ready[2]
+            except OSError:
+                pass  # gone or changed: the full path below says what it is now
         try:
             # HEAD takes the same path as GET: the exchange drops the body.
             return self._get(path, query, headers)
@@ -161,8 +172,11 @@ class StaticFiles:
         if stat.S_ISREG(st.st_mode) and not decoded.endswith(b"/"):
             cached = self._cache.get(requested)
             if cached is not None and cached[0] == _identity(st):
-                _, data, cached_st, ctype = cached
-                return self._file_response(None, cached_st, ctype, headers, data)
+                identity, data, cached_st, ctype = cached
+                response = self._file_response(None, cached_st, ctype, headers, data)
+                if response.status == 200 and not headers.has_any(_CONDITIONAL):
+                    self._make_ready(path, requested, identity, response)
+                return response
             # The type follows the name asked for, as in nginx, not a symlink's target.
             return self._file(requested, guess_content_type(requested), headers)
         return _error(404)
@@ -202,6 +216,15 @@ class StaticFiles:
             if len(data) == st.st_size and _identity(os.fstat(file.fileno())) == _identity(st):
                 self._remember(path, st, data, ctype)
         return self._file_response(None, st, ctype, headers, data)
+
+    def _make_ready(
+        self, raw: bytes, path: str, identity: tuple[int, ...], response: Response
+    ) -> None:
+        ready = self._ready
+        if raw not in ready and len(ready) >= CACHE_ENTRIES:
+            del ready[next(iter(ready))]  # the oldest entry
+        response.shared = True  # from now on never changed, only written again
+        ready[raw] = (path, identity, response)
 
     def _remember(self, path: str, st: os.stat_result, data: bytes, ctype: bytes) -> None:
         cache = self._cache
