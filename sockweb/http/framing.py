@@ -14,7 +14,11 @@ SUPPORTED_VERSIONS = ("1.1", "1.0")
 
 
 def _tokens(value: bytes) -> list[bytes]:
-    return [t.strip().lower() for t in value.split(b",") if t.strip()]
+    if b"," not in value:  # nearly always one token: "close", "keep-alive"
+        token = value.strip(b" \t").lower()
+        return [token] if token else []
+    tokens = [t.strip(b" \t").lower() for t in value.split(b",")]
+    return [t for t in tokens if t]
 
 
 def connection_tokens(headers: Headers) -> list[bytes]:

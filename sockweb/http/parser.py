@@ -100,6 +100,12 @@ class RequestParser:
         """A request has begun and its head is not complete yet."""
         return self._in_head
 
+    @property
+    def between_messages(self) -> bool:
+        """Every byte fed so far belonged to a complete message, and none failed."""
+        return not (self._in_head or self._in_body or self.dead
+                    or self._undecided is not None)
+
     def feed(self, data: bytes) -> list[Event]:
         events: list[Event] = []
         self._events = events

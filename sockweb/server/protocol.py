@@ -27,7 +27,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Protocol, cast
 
 from ..http.errors import ProtocolError, RemoteProtocolError
-from ..http.events import Data, EndOfMessage, RequestHead, Upgraded
+from ..http.events import END_OF_MESSAGE, Data, EndOfMessage, RequestHead, Upgraded
 from ..http.framing import split_target
 from ..http.headers import Headers
 from ..http.parser import RequestParser
@@ -80,6 +80,7 @@ class AppRunner(Protocol):
 class HttpProtocol(asyncio.Protocol):
     __slots__ = (
         "_answered",
+        "_batch",
         "_body_head",
         "_sink",
         "_exchange",
@@ -137,6 +138,8 @@ class HttpProtocol(asyncio.Protocol):
         self._app_paused = False
         self._ws_request: tuple[RequestHead, bytes, bytes] | None = None
         self._ws: WebSocketSession | None = None
+        # The events of the read being handled (for _close's lingering verdict).
+        self._batch: list[object] = []
 
     # -- asyncio callbacks ---------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -214,7 +217,8 @@ class HttpProtocol(asyncio.Protocol):
             self.deadline = now + self.state.config.timeout_io
         self._got_bytes = True
         app = self.state.app
-        for event in self.parser.feed(data):
+        self._batch = events = self.parser.feed(data)
+        for event in events:
             if self._closed:
                 break  # bytes after a closing response are dropped
             cls = event.__class__
@@ -528,7 +532,12 @@ class HttpProtocol(asyncio.Protocol):
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        if not linger or self._peer_eof or not transport.can_write_eof():
+        if (not linger or self._peer_eof or not transport.can_write_eof()
+                or (self.parser.between_messages
+                    and self._batch.count(END_OF_MESSAGE) <= 1)):
+            # Like nginx, linger only where the client may still be sending:
+            # after one complete request nothing is left unread, and closing
+            # at once spares a round trip per connection.
             transport.close()
             return
         # Half-close like the seed's shutdown(SHUT_WR): the client reads our

@@ -98,3 +98,30 @@ def test_wire_cache_no_body_statuses_rfc9110_15_3_5(status: int) -> None:
     data = cache.get(Response(status, [], b"", shared=True), b"GET", True, False)
     assert data.endswith(b"\r\n\r\n")
     assert b"Content-Length" not in data
+
+
+def test_close_after_complete_request_then_partial_one_still_delivers_rfc9112_9_6(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    """RFC 9112 section 9.6: a server that closes while the client may still be
+    sending half-closes first (lingering), so unread bytes cannot turn the close
+    into a reset that destroys the response; with nothing left unread it may
+    close at once."""
+    import contextlib
+    import socket
+
+    server = start_server("--hello", "--no-access-log")
+    for extra in (b"", b"GET /next HTTP/1.1\r\nHost: t\r\nX-Pad: " + b"p" * 2000):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n" + extra)
+            received = b""
+            while True:
+                if extra:  # keeps sending while the server closes
+                    with contextlib.suppress(OSError):
+                        sock.send(b"p" * 512)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        [(status, headers, body)] = split_responses(received)
+        assert (status, body, headers["connection"]) == (200, HELLO_BODY, "close")
