@@ -1,14 +1,47 @@
 """``sockweb serve | get | browse``: each subcommand imports its half lazily.
 
-Only argparse is imported up front; the client's own imports (ssl, http.client,
-urllib) still cost ``sockweb get`` about 100 ms here (benchmarks/RESULTS.md).
+Only argparse is imported up front, and its help formatter is told the
+terminal's width so that it never imports shutil (and with it zlib, bz2 and
+lzma) for every option added: `sockweb get` starts in about the time Python
+itself takes (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+
+_width: int | None = None
+
+
+def _columns() -> int:
+    """shutil.get_terminal_size().columns, as argparse asks it, asked once."""
+    global _width
+    if _width is None:
+        try:
+            _width = int(os.environ.get("COLUMNS", ""))
+        except ValueError:
+            _width = 0
+        if _width <= 0:
+            try:
+                _width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            except (AttributeError, ValueError, OSError):
+                _width = 0
+        _width = _width or 80
+    return _width
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         width if width is not None else _columns() - 2)
+
+
+class _RawFormatter(argparse.RawDescriptionHelpFormatter, _Formatter):
+    pass
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -48,18 +81,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sockweb",
         description="An HTTP server, client and terminal browser you can read byte by byte.",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"sockweb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, summary in COMMANDS.items():
         if command not in (None, name):
-            sub.add_parser(name, help=summary)
+            sub.add_parser(name, help=summary, formatter_class=_Formatter)
             continue
         if name == "serve":
             serve = sub.add_parser(
                 "serve", help=summary,
-                description="Serve DIR over HTTP/1.1 at http://localhost:9000 until Ctrl-C.")
+                description="Serve DIR over HTTP/1.1 at http://localhost:9000 until Ctrl-C.",
+                formatter_class=_Formatter)
             from .server.config import add_arguments
 
             add_arguments(serve)
@@ -69,8 +104,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
             browse = sub.add_parser(
                 "browse", help=summary, description=browse_command.DESCRIPTION,
-                epilog=browse_command.EPILOG,
-                formatter_class=argparse.RawDescriptionHelpFormatter)
+                epilog=browse_command.EPILOG, formatter_class=_RawFormatter)
             browse_command.add_arguments(browse)
             browse.set_defaults(func=browse_command.run)
         else:
@@ -78,8 +112,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
             get = sub.add_parser(
                 "get", help=summary, description="Fetch URL over HTTP/1.1 and show it.",
-                epilog=get_command.EXIT_CODES,
-                formatter_class=argparse.RawDescriptionHelpFormatter)
+                epilog=get_command.EXIT_CODES, formatter_class=_RawFormatter)
             get_command.add_arguments(get)
             get.set_defaults(func=get_command.run)
     return parser

@@ -9,36 +9,30 @@ and follows redirects; the decisions themselves are pure functions in
 
 from __future__ import annotations
 
-import base64
-import json as jsonlib
-import secrets
-import ssl
+import os
 import time
-import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
-from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..http.errors import RemoteProtocolError
 from ..http.headers import Headers
 from ..http.urls import URL, encode_query
-from .connection import Connection, Trace, open_socket, wrap_tls
+from .connection import Connection, Socket, Trace, open_socket, wrap_tls
 from .cookies import CookieJar
 from .decoding import accept_encoding
 from .errors import IncompleteBody, ProxyError, ReadError
 from .models import Body, Request, Response
 from .pool import Pool
-from .redirects import (
-    MAX_REDIRECTS,
-    REDIRECT_STATUSES,
-    RedirectError,
-    TooManyRedirects,
-    redirect_headers,
-    redirect_method,
-    redirect_url,
-)
+from .redirects import MAX_REDIRECTS, REDIRECT_STATUSES
+
+if TYPE_CHECKING:
+    import ssl
+
+# Imported where they are needed, not here: ssl (https only), json, base64,
+# secrets and urllib.request (only when the environment names a proxy) cost
+# a plain `sockweb get http://...` some 30 ms between them.
 
 USER_AGENT = f"sockweb/{__version__}"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: curl waits forever, which nobody wants
@@ -57,12 +51,16 @@ def _timeouts(timeout: TimeoutArg) -> tuple[float | None, float | None]:
 
 
 def basic_auth(user: str, password: str) -> bytes:
+    import base64
+
     token = base64.b64encode(f"{user}:{password}".encode())
     return b"Basic " + token
 
 
 def ssl_context(verify: bool = True, cacert: str | None = None) -> ssl.SSLContext:
     """The system's trust store (or ``cacert``), host names checked, TLS 1.2 and later."""
+    import ssl
+
     context = ssl.create_default_context(cafile=cacert)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if not verify:
@@ -75,6 +73,8 @@ def encode_multipart(
     fields: Iterable[tuple[str, str]], files: Mapping[str, FileSpec]
 ) -> tuple[bytes, bytes]:
     """(body, content type) of multipart/form-data (RFC 7578)."""
+    import secrets
+
     boundary = secrets.token_hex(16).encode()
     parts: list[bytes] = []
 
@@ -133,11 +133,19 @@ class Client:
         self.http_version = http_version
         self.max_content_size = max_content_size
         self.trace = trace
-        self._ssl = ssl_context(verify, cacert)
+        self._verify = verify
+        self._cacert = cacert
+        self._ssl_context: ssl.SSLContext | None = None  # made at the first https connection
         self._proxies = dict(proxies) if proxies is not None else (
-            urllib.request.getproxies_environment() if trust_env else {})
+            _environment_proxies() if trust_env else {})
         self._trust_env = trust_env and proxies is None
         self._pool = Pool()
+
+    @property
+    def _ssl(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl_context(self._verify, self._cacert)
+        return self._ssl_context
 
     # -- the public verbs ------------------------------------------------------
     def request(
@@ -222,6 +230,8 @@ class Client:
         merged = Headers(list(self.headers.raw))
         body: Body = content
         if json is not None:
+            import json as jsonlib
+
             body = jsonlib.dumps(json, ensure_ascii=False).encode()
             merged.set("Content-Type", "application/json")
         elif files:
@@ -263,6 +273,14 @@ class Client:
                     and "location" in response.headers):
                 response.history = history
                 return response
+            from .redirects import (
+                RedirectError,
+                TooManyRedirects,
+                redirect_headers,
+                redirect_method,
+                redirect_url,
+            )
+
             if len(history) >= self.max_redirects:
                 response.close()
                 raise TooManyRedirects(f"more than {self.max_redirects} redirects")
@@ -364,6 +382,8 @@ class Client:
         proxy = self._proxies.get(url.scheme)
         if not proxy:
             return None
+        from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
+
         if self._trust_env and proxy_bypass_environment(url.host):
             return None
         return proxy if "://" in proxy else f"http://{proxy}"
@@ -390,7 +410,7 @@ class Client:
             sock = wrap_tls(sock, url.host, self._ssl)
         return Connection(sock, key, read_timeout=read_timeout, trace=self.trace)
 
-    def _tunnel(self, sock: Any, url: URL, proxy_url: URL, read_timeout: float | None) -> None:
+    def _tunnel(self, sock: Socket, url: URL, proxy_url: URL, read_timeout: float | None) -> None:
         """CONNECT host:port through an HTTP proxy (RFC 9110 section 9.3.6)."""
         tunnel = Connection(sock, ("connect",), read_timeout=read_timeout, trace=self.trace)
         host = f"[{url.host}]" if url.is_ipv6 else url.host
@@ -412,6 +432,16 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _environment_proxies() -> dict[str, str]:
+    """urllib's reading of the *_proxy variables, without importing urllib.request
+    (and http.client, email...) when no such variable is set, as is usual."""
+    if not any(name[-6:].lower() == "_proxy" for name in os.environ):
+        return {}
+    import urllib.request
+
+    return urllib.request.getproxies_environment()
 
 
 def _chunked(body: Iterable[bytes]) -> Iterator[bytes]:

@@ -8,17 +8,25 @@ received, as they are, which is what ``sockweb get -v`` and ``--raw`` show.
 
 from __future__ import annotations
 
+# The C core of the socket module: `import socket` builds four IntEnums from
+# its constants, which costs every `sockweb get` about 2.5 ms; the client
+# needs none of them. TLS (which needs socket.socket) converts on the way in.
+import _socket
 import contextlib
 import select
-import socket
-import ssl
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..http.errors import RemoteProtocolError
 from ..http.events import Data, EndOfMessage, ResponseHead
-from ..http.limits import Limits
-from ..http.response_parser import ResponseEvent, ResponseParser
+from ..http.response_parser import (
+    RESPONSE_LIMITS,
+    ResponseEvent,
+    ResponseLimits,
+    ResponseParser,
+)
 from ..http.writer import request_head
 from .errors import (
     CertificateError,
@@ -31,29 +39,48 @@ from .errors import (
     TLSError,
 )
 
+if TYPE_CHECKING:
+    import ssl
+
+Socket = _socket.socket  # socket.socket and ssl.SSLSocket are subclasses
 Trace = Callable[[str, bytes], None]  # ("send" | "recv", bytes)
 READ_SIZE = 64 * 1024
 
-# Client limits: a response head as large as nginx accepts for a request head
-# would be odd, but servers do send long Set-Cookie and CSP headers.
-CLIENT_LIMITS = Limits(max_request_line=64 * 1024, max_field_size=64 * 1024,
-                       max_header_size=256 * 1024, max_header_count=500)
 
+def open_socket(host: str, port: int, timeout: float | None) -> Socket:
+    """A connected TCP socket, with each failure named the way a user says it.
 
-def open_socket(host: str, port: int, timeout: float | None) -> socket.socket:
-    """A connected TCP socket, with each failure named the way a user says it."""
+    Each address the name resolves to is tried in turn, as curl and
+    socket.create_connection do; the last failure is the one reported.
+    """
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except socket.gaierror as exc:
+        # As bytes: a str would go through the IDNA codec, whose import alone
+        # costs more than the look-up. URL hosts are ASCII already (IDNA done).
+        name = host.encode("ascii") if host.isascii() else host
+        addresses = _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM)
+    except (_socket.gaierror, UnicodeError) as exc:
         raise NameResolutionError(f"could not resolve host: {host}") from exc
-    except TimeoutError as exc:
-        raise ConnectTimeout(f"connection to {host} port {port} timed out") from exc
-    except ConnectionRefusedError as exc:
-        raise ConnectError(f"connection to {host} port {port} refused") from exc
-    except OSError as exc:
-        raise ConnectError(f"could not connect to {host} port {port}: {exc.strerror}") from exc
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
+    failure: OSError | None = None
+    for family, kind, proto, _, address in addresses:
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            failure = exc
+            continue
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+        return sock
+    if isinstance(failure, TimeoutError):
+        raise ConnectTimeout(f"connection to {host} port {port} timed out") from failure
+    if isinstance(failure, ConnectionRefusedError):
+        raise ConnectError(f"connection to {host} port {port} refused") from failure
+    if failure is None:
+        raise NameResolutionError(f"could not resolve host: {host}")
+    raise ConnectError(
+        f"could not connect to {host} port {port}: {failure.strerror or failure}"
+    ) from failure
 
 
 # OpenSSL verify codes worth saying in words (x509_vfy.h).
@@ -69,8 +96,17 @@ _VERIFY_REASONS = {
 }
 
 
-def wrap_tls(sock: socket.socket, host: str, context: ssl.SSLContext) -> ssl.SSLSocket:
-    """TLS over ``sock`` with SNI and, unless the context says not, verification."""
+def wrap_tls(raw: Socket, host: str, context: ssl.SSLContext) -> ssl.SSLSocket:
+    """TLS over ``raw`` with SNI and, unless the context says not, verification."""
+    import socket
+    import ssl
+
+    if isinstance(raw, socket.socket):
+        sock = raw
+    else:  # ssl wants the socket module's class: same descriptor, same timeout
+        timeout = raw.gettimeout()
+        sock = socket.socket(raw.family, raw.type, raw.proto, raw.detach())
+        sock.settimeout(timeout)
     try:
         return context.wrap_socket(sock, server_hostname=host)
     except ssl.SSLCertVerificationError as exc:
@@ -93,21 +129,23 @@ class Connection:
 
     def __init__(
         self,
-        sock: socket.socket,
+        sock: Socket,
         key: tuple[object, ...],
         *,
         read_timeout: float | None = None,
         trace: Trace | None = None,
-        limits: Limits = CLIENT_LIMITS,
+        limits: ResponseLimits = RESPONSE_LIMITS,
     ) -> None:
         self.sock = sock
         self.key = key
         self.trace = trace
         self.read_timeout = read_timeout
+        self._timeout: float | None = sock.gettimeout()  # what the socket has now
         self._parser = ResponseParser(limits)
         self._events: deque[ResponseEvent] = deque()
         self._keep_alive = True
         self._eof = False
+        self._poll: select.poll | None = None
         self.closed = False
         self.received = 0  # body bytes of the current response
 
@@ -132,12 +170,15 @@ class Connection:
     ) -> None:
         self._parser.expect(method)
         self.received = 0
-        self.sock.settimeout(self.read_timeout)
+        if self.read_timeout != self._timeout:
+            # Only when it changes: each settimeout() is a system call.
+            self.sock.settimeout(self.read_timeout)
+            self._timeout = self.read_timeout
         head = request_head(method, target, fields, http_version)
         if body is None or isinstance(body, bytes):
             # One send for a small request: fewer packets, and the seed's
             # single send() of the whole request.
-            self._send(head + (body or b""))
+            self._send(head + body if body else head)
             return
         self._send(head)
         for chunk in body:
@@ -154,10 +195,8 @@ class Connection:
                 data = self.sock.recv(READ_SIZE)
             except TimeoutError as exc:
                 raise ReadTimeout(f"no data for {self.read_timeout:g} s") from exc
-            except ssl.SSLError as exc:
-                raise ReadError(f"TLS error while reading: {exc.reason or exc}") from exc
             except OSError as exc:
-                raise ReadError(f"connection lost: {exc.strerror or exc}") from exc
+                raise ReadError(_read_failure(exc)) from exc
             if self.trace is not None and data:
                 self.trace("recv", data)
             if data:
@@ -187,27 +226,38 @@ class Connection:
         if not isinstance(event, EndOfMessage):
             raise RemoteProtocolError("interim response with a body")
 
+    def next_piece(self) -> bytes | None:
+        """The next piece of the body, transfer coding removed, or None at its end.
+
+        Raises IncompleteBody if the body is cut short.
+        """
+        try:
+            event = self._next_event()
+        except ReadError as exc:
+            self.close()
+            raise IncompleteBody(f"{exc}; {self.received} bytes of the body received",
+                                 self.received) from exc
+        if event.__class__ is Data:
+            data: bytes = event.data
+            self.received += len(data)
+            return data
+        if isinstance(event, EndOfMessage):
+            return None
+        self.close()
+        if isinstance(event, RemoteProtocolError) and "closed in the middle" in str(event):
+            raise IncompleteBody(f"connection closed after {self.received} bytes of the body",
+                                 self.received) from event
+        if isinstance(event, RemoteProtocolError):
+            raise event
+        raise RemoteProtocolError(f"unexpected {event!r} in a body")
+
     def iter_body(self) -> Iterator[bytes]:
         """The body as it arrives, transfer coding removed; raises if it is cut short."""
         while True:
-            try:
-                event = self._next_event()
-            except ReadError as exc:
-                self.close()
-                raise IncompleteBody(f"{exc}; {self.received} bytes of the body received",
-                                     self.received) from exc
-            if isinstance(event, Data):
-                self.received += len(event.data)
-                yield event.data
-            elif isinstance(event, EndOfMessage):
+            piece = self.next_piece()
+            if piece is None:
                 return
-            elif isinstance(event, RemoteProtocolError):
-                self.close()
-                if "closed in the middle" in str(event):
-                    raise IncompleteBody(
-                        f"connection closed after {self.received} bytes of the body",
-                        self.received) from event
-                raise event
+            yield piece
 
     @property
     def reusable(self) -> bool:
@@ -221,13 +271,29 @@ class Connection:
         if self.closed:
             return True
         try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
+            poll = self._poll
+            if poll is None:
+                if not hasattr(select, "poll"):
+                    readable, _, _ = select.select([self.sock], [], [], 0)
+                    return bool(readable)
+                # One poll object per connection, registered once: a check
+                # is then a single system call.
+                poll = self._poll = select.poll()
+                poll.register(self.sock.fileno(), select.POLLIN)
+            return bool(poll.poll(0))
         except (OSError, ValueError):
             return True
-        return bool(readable)
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            self._poll = None
             with contextlib.suppress(OSError):
                 self.sock.close()
+
+
+def _read_failure(exc: OSError) -> str:
+    ssl = sys.modules.get("ssl")  # loaded if, and only if, a TLS socket could raise
+    if ssl is not None and isinstance(exc, ssl.SSLError):
+        return f"TLS error while reading: {exc.reason or exc}"
+    return f"connection lost: {exc.strerror or exc}"

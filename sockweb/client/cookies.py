@@ -20,17 +20,22 @@ adapters below give it just the part of that interface it reads.
 
 from __future__ import annotations
 
-import http.cookiejar
+import _thread
 import os
-import threading
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from http.client import HTTPResponse
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ..http.headers import Headers
+
+if TYPE_CHECKING:
+    import http.cookiejar
+    import urllib.request
+    from http.client import HTTPResponse
+
+# http.cookiejar (and with it urllib.request, http.client and email) is
+# imported when the first cookie arrives or is asked for by a non-empty jar:
+# a client that never sees a cookie never pays the 20 ms it takes to import.
 
 _HTTPONLY_PREFIX = "#HttpOnly_"  # how curl marks an HttpOnly cookie in a file
 _HEADER = (
@@ -44,6 +49,8 @@ class _Request:
     """The part of urllib.request.Request that http.cookiejar reads."""
 
     def __init__(self, url: str, headers: Headers | None = None) -> None:
+        import urllib.parse
+
         parts = urllib.parse.urlsplit(url)
         self._url = url
         self._headers = headers if headers is not None else Headers()
@@ -92,6 +99,8 @@ class _Response:
 
 
 def _policy() -> http.cookiejar.DefaultCookiePolicy:
+    import http.cookiejar
+
     return http.cookiejar.DefaultCookiePolicy(
         # strict_domain refuses Domain=co.uk and its like: the stdlib's short
         # stand-in for the Public Suffix List, which no package here ships.
@@ -134,6 +143,8 @@ def _make_cookie(
     expires: int | None = None,
     http_only: bool = False,
 ) -> http.cookiejar.Cookie:
+    import http.cookiejar
+
     # A leading dot is the Netscape way to say "this domain and its subdomains".
     domain_wide = domain.startswith(".")
     return http.cookiejar.Cookie(
@@ -214,10 +225,24 @@ class CookieJar:
     """Cookies kept across requests; safe to share between threads."""
 
     def __init__(self) -> None:
-        self._jar = http.cookiejar.CookieJar(_policy())
+        self._stdlib_jar: http.cookiejar.CookieJar | None = None
         # The stdlib locks each call but iterates unlocked; one lock of our
         # own also makes load, save and listing see a consistent jar.
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()  # what threading.RLock is, without importing threading
+
+    @property
+    def _jar(self) -> http.cookiejar.CookieJar:
+        with self._lock:
+            if self._stdlib_jar is None:
+                import http.cookiejar
+
+                self._stdlib_jar = http.cookiejar.CookieJar(_policy())
+            return self._stdlib_jar
+
+    def _empty(self) -> bool:
+        with self._lock:
+            jar = self._stdlib_jar
+            return jar is None or next(iter(jar), None) is None
 
     def extract(
         self, url: str, request_headers: Headers, response_status: int, response_headers: Headers
@@ -227,11 +252,13 @@ class CookieJar:
         Every status counts, redirects included (RFC 6265 section 3); the
         status is taken so that the caller need not know that.
         """
+        if "set-cookie" not in response_headers and "set-cookie2" not in response_headers:
+            return
         request = _Request(url, request_headers)
         response = _Response(response_headers)
         with self._lock:
             self._jar.extract_cookies(
-                cast(HTTPResponse, response), cast(urllib.request.Request, request)
+                cast("HTTPResponse", response), cast("urllib.request.Request", request)
             )
 
     def header_for(self, url: str, method: str = "GET") -> str | None:
@@ -241,9 +268,11 @@ class CookieJar:
         implement: with no notion of the site a request comes from, every
         request here is treated as same-site, as curl does.
         """
+        if self._empty():
+            return None
         request = _Request(url)
         with self._lock:
-            self._jar.add_cookie_header(cast(urllib.request.Request, request))
+            self._jar.add_cookie_header(cast("urllib.request.Request", request))
         return request.cookie
 
     def set(self, name: str, value: str, domain: str, path: str = "/") -> None:
@@ -253,11 +282,12 @@ class CookieJar:
 
     def clear(self) -> None:
         with self._lock:
-            self._jar.clear()
+            if self._stdlib_jar is not None:
+                self._stdlib_jar.clear()
 
     def _cookies(self) -> list[http.cookiejar.Cookie]:
         with self._lock:
-            return list(self._jar)
+            return [] if self._stdlib_jar is None else list(self._stdlib_jar)
 
     def __len__(self) -> int:
         return len(self._cookies())
@@ -303,6 +333,8 @@ class CookieJar:
             raise
         now = time.time()
         cookies = [c for c in (_parse_line(line, now) for line in lines) if c is not None]
+        if not cookies:
+            return
         with self._lock:
             for cookie in cookies:
                 self._jar.set_cookie(cookie)

@@ -22,25 +22,14 @@ from __future__ import annotations
 import codecs
 import io
 import re
-import zlib
+import sys
 from collections.abc import Callable
 from typing import IO, cast
 
 from ..http.errors import SockwebError
 
-try:
-    import brotli  # type: ignore[import-untyped]  # ships no type information
-except ImportError:  # pragma: no cover - brotli is a declared dependency
-    _HAVE_BROTLI = False
-else:
-    _HAVE_BROTLI = True
-
-try:
-    import zstandard
-except ImportError:  # pragma: no cover - zstandard is a declared dependency
-    _HAVE_ZSTD = False
-else:
-    _HAVE_ZSTD = True
+# zlib, brotli and zstandard are imported by the first body coded with them:
+# most responses are not, and the three cost a `sockweb get` 6 ms to import.
 
 # The most a stage emits per library call. Overshooting max_size by one piece
 # is harmless, and 64 KiB keeps a normal body to a handful of calls per chunk.
@@ -91,6 +80,8 @@ class _Zlib(_Stage):
         super().__init__(sink)
         self.name = name
         self._gzip = name == "gzip"
+        import zlib
+
         self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS) if self._gzip else None
         self._head = b""  # deflate only: the bytes seen before the wrapper is known
         self._later_member = False
@@ -100,6 +91,8 @@ class _Zlib(_Stage):
     def feed(self, data: bytes) -> None:
         self._fed = self._fed or bool(data)
         if self._obj is None:
+            import zlib
+
             # Servers have long sent raw deflate under "deflate" and browsers
             # accept both; the RFC 1950 header's CM and FCHECK tell them apart.
             self._head += data
@@ -112,6 +105,8 @@ class _Zlib(_Stage):
         self._run(data)
 
     def _run(self, data: bytes) -> None:
+        import zlib
+
         obj = self._obj
         assert obj is not None
         while not self._ignoring:
@@ -157,6 +152,9 @@ class _Brotli(_Stage):
 
     def __init__(self, sink: _Sink) -> None:
         super().__init__(sink)
+        import brotli  # type: ignore[import-untyped]  # ships no type information
+
+        self._brotli = brotli
         self._obj = brotli.Decompressor()
 
     def feed(self, data: bytes) -> None:
@@ -172,7 +170,7 @@ class _Brotli(_Stage):
                 if out:
                     self._sink(out)
                 out = obj.process(b"", output_buffer_limit=_PIECE)
-        except brotli.error as exc:
+        except self._brotli.error as exc:
             raise DecodingError(f"invalid br data: {exc}") from exc
 
     def finish(self) -> None:
@@ -194,6 +192,9 @@ class _Zstd(_Stage):
 
     def __init__(self, sink: _Sink) -> None:
         super().__init__(sink)
+        import zstandard
+
+        self._error = zstandard.ZstdError
         decompressor = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
         self._writer = decompressor.stream_writer(
             cast("IO[bytes]", self), write_size=_PIECE, write_return_read=True
@@ -208,7 +209,7 @@ class _Zstd(_Stage):
             return
         try:
             self._writer.write(data)
-        except zstandard.ZstdError as exc:
+        except self._error as exc:
             raise DecodingError(f"invalid zstd data: {exc}") from exc
 
     def finish(self) -> None:
@@ -290,10 +291,13 @@ class Decoder:
 def _make_stage(name: str, sink: _Sink) -> _Stage:
     if name in ("gzip", "deflate"):
         return _Zlib(sink, name)
-    if name == "br" and _HAVE_BROTLI:
-        return _Brotli(sink)
-    if name == "zstd" and _HAVE_ZSTD:
-        return _Zstd(sink)
+    try:
+        if name == "br":
+            return _Brotli(sink)
+        if name == "zstd":
+            return _Zstd(sink)
+    except ImportError:  # pragma: no cover - brotli and zstandard are declared dependencies
+        pass
     raise DecodingError(f"unsupported content coding {name!r}")
 
 
@@ -305,20 +309,31 @@ def make_decoder(content_encoding: str | None, *, max_size: int | None) -> Decod
     return Decoder(codings, max_size)
 
 
+_accept_encoding: str | None = None
+
+
 def accept_encoding() -> str:
-    """The Accept-Encoding value for the codings this interpreter can undo."""
-    names = ["gzip", "deflate"]
-    if _HAVE_BROTLI:
-        names.append("br")
-    if _HAVE_ZSTD:
-        names.append("zstd")
-    return ", ".join(names)
+    """The Accept-Encoding value for the codings this interpreter can undo.
+
+    Whether brotli and zstandard are installed is asked of the import system
+    without importing them (they load with the first body that needs them).
+    """
+    global _accept_encoding
+    if _accept_encoding is None:
+        from importlib.machinery import PathFinder
+
+        names = ["gzip", "deflate"]
+        names += [coding for coding, module in (("br", "brotli"), ("zstd", "zstandard"))
+                  if module in sys.modules or PathFinder.find_spec(module) is not None]
+        _accept_encoding = ", ".join(names)
+    return _accept_encoding
 
 
 # -- text -----------------------------------------------------------------------
 
-_CHARSET_PARAM = re.compile(r""";\s*charset\s*=\s*(?:"([^"]*)"|([^\s;,"]+))""", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
+# Compiled on first use (through re's cache), not on import.
+_CHARSET_PARAM = r""";\s*charset\s*=\s*(?:"([^"]*)"|([^\s;,"]+))"""
+_META_CHARSET = rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)"""
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
@@ -344,18 +359,25 @@ _WHATWG_LABELS = {
 }
 # windows-1252 as WHATWG defines it: Python's cp1252 refuses the five bytes
 # 0x81 0x8D 0x8F 0x90 0x9D, which the web maps to the C1 controls instead.
-_WINDOWS_1252 = {
-    b: bytes([b]).decode("cp1252")
-    for b in range(0x80, 0xA0)
-    if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-}
+_windows_1252: dict[int, str] | None = None
+
+
+def _windows_1252_table() -> dict[int, str]:
+    global _windows_1252
+    if _windows_1252 is None:  # built on first use: it loads the cp1252 codec
+        _windows_1252 = {
+            b: bytes([b]).decode("cp1252")
+            for b in range(0x80, 0xA0)
+            if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+        }
+    return _windows_1252
 
 
 def charset_from_content_type(value: str | None) -> str | None:
     """The charset parameter of a Content-Type value, lower-cased, or None."""
     if not value:
         return None
-    match = _CHARSET_PARAM.search(value)
+    match = re.search(_CHARSET_PARAM, value, re.IGNORECASE)
     if match is None:
         return None
     label = (match.group(1) if match.group(1) is not None else match.group(2)).strip().lower()
@@ -377,7 +399,7 @@ def _codec(label: str | None) -> str | None:
 
 def _decode(content: bytes, codec: str) -> str:
     if codec == "windows-1252":
-        return content.decode("latin-1").translate(_WINDOWS_1252)
+        return content.decode("latin-1").translate(_windows_1252_table())
     return content.decode(codec, errors="replace")
 
 
@@ -390,7 +412,7 @@ def decode_text(content: bytes, content_type: str | None) -> str:
             return content[len(bom) :].decode(bom_codec, errors="replace")
     codec = _codec(charset_from_content_type(content_type))
     if codec is None and content_type is not None and "html" in content_type.lower():
-        match = _META_CHARSET.search(content[:1024])
+        match = re.search(_META_CHARSET, content[:1024], re.IGNORECASE)
         if match is not None:
             codec = _codec(match.group(1).decode("ascii"))
             # A byte-oriented <meta> cannot truly announce UTF-16 (WHATWG).

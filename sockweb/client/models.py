@@ -8,7 +8,6 @@ end, or is closed if the response is closed early.
 
 from __future__ import annotations
 
-import json as jsonlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -114,6 +113,8 @@ class Response:
             yield tail
 
     def read(self) -> bytes:
+        if self._content is None and "content-encoding" not in self.headers:
+            self._content = self._read_identity()
         if self._content is None:
             parts: list[bytes] = []
             size = 0
@@ -127,6 +128,27 @@ class Response:
             self._content = b"".join(parts)
         return self._content
 
+    def _read_identity(self) -> bytes:
+        """read() of a body with no content coding: iter_raw's pieces, joined,
+        with no decoder and no generators in between (the common case)."""
+        if self._consumed:
+            raise RuntimeError("the body was already read")
+        self._consumed = True
+        parts: list[bytes] = []
+        size = 0
+        limit = self.max_content_size
+        try:
+            for chunk in self._raw:
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise BodyTooLarge(f"response body larger than {limit} bytes")
+                parts.append(chunk)
+        except BaseException:
+            self._finish(complete=False)
+            raise
+        self._finish(complete=True)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
     @property
     def content(self) -> bytes:
         return self.read()
@@ -136,7 +158,9 @@ class Response:
         return decode_text(self.content, self.headers.get("content-type"))
 
     def json(self) -> Any:
-        return jsonlib.loads(self.content)
+        import json
+
+        return json.loads(self.content)
 
     # -- lifetime ------------------------------------------------------------
     def _finish(self, complete: bool) -> None:

@@ -8,7 +8,7 @@ server has likely closed it; nginx's keepalive_timeout is 75 s, uvicorn's 5 s).
 
 from __future__ import annotations
 
-import threading
+import _thread
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -31,7 +31,7 @@ class Pool:
         # key -> [(connection, idle since)], most recent last
         self._idle: OrderedDict[tuple[object, ...], list[tuple[Connection, float]]] = OrderedDict()
         self._count = 0
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # threading.Lock, without importing threading
 
     def acquire(self, key: tuple[object, ...]) -> Connection | None:
         """An idle connection for ``key`` that still looks alive, or None."""

@@ -22,8 +22,6 @@ them, and TooManyRedirects past ``MAX_REDIRECTS``.
 from __future__ import annotations
 
 import re
-import urllib.parse
-from dataclasses import dataclass
 
 from ..http.errors import SockwebError
 from ..http.headers import Headers
@@ -54,9 +52,11 @@ _CREDENTIAL_FIELDS = ("authorization", "proxy-authorization", "cookie")
 
 # What a URL may not hold as it is (RFC 3986 section 2): controls, space, and
 # everything past ASCII, which servers do send raw (as UTF-8) in Location.
-_UNSAFE = re.compile(r"[^\x21-\x7e]")
+# (Patterns compiled on first use, through re's cache: the client imports this
+# module for every request, and follows a redirect for few of them.)
+_UNSAFE = r"[^\x21-\x7e]"
 # A reference that names an authority: "//host..." with or without a scheme.
-_AUTHORITY = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
+_AUTHORITY = r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//"
 
 
 class RedirectError(SockwebError):
@@ -95,14 +95,16 @@ def _percent_encode(location: str) -> str:
         raw = bytes([ord(char)]) if ord(char) < 256 else char.encode("utf-8")
         return "".join(f"%{byte:02X}" for byte in raw)
 
-    return _UNSAFE.sub(encode, location)
+    return re.sub(_UNSAFE, encode, location)
 
 
 def redirect_url(base_url: str, location: str) -> str:
     """The absolute URL a Location value points to, resolved against ``base_url``."""
+    import urllib.parse
+
     target = _percent_encode(location.strip())
     # urljoin quietly reads "http://" or "//" as "here"; a browser refuses them.
-    if _AUTHORITY.match(target) and not urllib.parse.urlsplit(target).hostname:
+    if re.match(_AUTHORITY, target) and not urllib.parse.urlsplit(target).hostname:
         raise RedirectError(f"redirect to a URL without a host: {location!r}")
     resolved = urllib.parse.urljoin(base_url, target)
     parts = urllib.parse.urlsplit(resolved)
@@ -126,6 +128,8 @@ def redirect_url(base_url: str, location: str) -> str:
 
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with the scheme's default port filled in (RFC 6454)."""
+    import urllib.parse
+
     parts = urllib.parse.urlsplit(url)
     scheme = parts.scheme.lower()
     try:
@@ -145,14 +149,20 @@ def redirect_headers(headers: Headers, old_url: str, new_url: str, method_change
     return Headers([(n, v) for n, v in headers.raw if n.lower() not in drop])
 
 
-@dataclass(frozen=True)
 class Redirect:
     """The next request of a chain: everything but the body, and whether to resend it."""
 
-    method: str
-    url: str
-    headers: Headers
-    keep_body: bool
+    __slots__ = ("method", "url", "headers", "keep_body")
+
+    def __init__(self, method: str, url: str, headers: Headers, keep_body: bool) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.keep_body = keep_body
+
+    def __repr__(self) -> str:
+        return (f"Redirect(method={self.method!r}, url={self.url!r}, "
+                f"keep_body={self.keep_body!r})")
 
 
 def plan_redirect(

@@ -15,9 +15,36 @@ from . import framing
 from .errors import RemoteProtocolError
 from .events import END_OF_MESSAGE, Data, ResponseHead
 from .headers import Headers
-from .limits import DEFAULT_LIMITS, Limits
 
 ResponseEvent = ResponseHead | Data | RemoteProtocolError | object
+
+
+class ResponseLimits:
+    """How much response head a client takes before calling it malformed.
+
+    Larger than what a server takes of a request (``http.limits.Limits``):
+    servers do send long Set-Cookie and Content-Security-Policy fields, and
+    curl allows 100 KiB for one header line and 300 KiB for a whole head.
+    Not a dataclass like ``Limits`` (which the server turns into flags),
+    because importing dataclasses would cost every ``sockweb get`` 7 ms.
+    """
+
+    __slots__ = ("max_status_line", "max_field_size", "max_header_size", "max_header_count")
+
+    def __init__(
+        self,
+        max_status_line: int = 64 * 1024,
+        max_field_size: int = 64 * 1024,
+        max_header_size: int = 256 * 1024,
+        max_header_count: int = 500,
+    ) -> None:
+        self.max_status_line = max_status_line
+        self.max_field_size = max_field_size
+        self.max_header_size = max_header_size
+        self.max_header_count = max_header_count
+
+
+RESPONSE_LIMITS = ResponseLimits()
 
 
 class _HeadDone(Exception):
@@ -34,11 +61,15 @@ class ResponseParser:
     __slots__ = (
         "_events", "_fields", "_head_size", "_in_head", "_limits", "_method", "_parser",
         "_reason", "_error", "_until_close", "_since_emit", "_emitted", "dead",
-        "in_message",
+        "in_message", "_max_field", "_max_head", "_max_count",
     )  # fmt: skip
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, limits: ResponseLimits = RESPONSE_LIMITS) -> None:
         self._limits = limits
+        # Read once: on_header runs for every field of every response.
+        self._max_field = limits.max_field_size
+        self._max_head = limits.max_header_size
+        self._max_count = limits.max_header_count
         self._parser = httptools.HttpResponseParser(self)
         self._events: list[ResponseEvent] = []
         self._fields: list[tuple[bytes, bytes]] = []
@@ -127,16 +158,18 @@ class ResponseParser:
     def on_status(self, reason: bytes) -> None:
         self._reason += reason
         self._emitted = True
-        if len(self._reason) > self._limits.max_request_line:
+        if len(self._reason) > self._limits.max_status_line:
             self._stop("status line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         value = value.rstrip(b" \t")
-        self._fields.append((name, value))
+        fields = self._fields
+        fields.append((name, value))
         self._emitted = True
         size = len(name) + len(value) + 4
         self._head_size += size
-        if self._limits.field_refused(size, self._head_size, len(self._fields)):
+        if (size > self._max_field or self._head_size > self._max_head
+                or len(fields) > self._max_count):
             self._stop("response header fields too large")
 
     def on_headers_complete(self) -> None:
@@ -144,7 +177,10 @@ class ResponseParser:
         parser = self._parser
         status = parser.get_status_code()
         version = parser.get_http_version()
-        headers = Headers(self._fields)
+        # The head keeps the parser's list; trailer fields, which llhttp
+        # reports through on_header too, go to a new one and are dropped.
+        headers = Headers.adopt(self._fields)
+        self._fields = []
         self._events.append(
             ResponseHead(status, self._reason, version, headers,
                          framing.keep_alive(version, headers))

@@ -27,16 +27,18 @@ Where this differs from the standard, on purpose:
 
 from __future__ import annotations
 
-import enum
-import ipaddress
 import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
-from encodings import idna
-from urllib.parse import unquote_to_bytes
+from functools import lru_cache
+from typing import NoReturn
 
 from .errors import SockwebError
+
+# Importing this module is on the path of every `sockweb get`, so it costs
+# next to nothing: no regex is compiled until a URL needs it (``re``'s own
+# cache keeps the compiled patterns), and ipaddress, unicodedata, the IDNA
+# codec and urllib.parse load only for the URLs that need them (an IPv6
+# literal, a non-ASCII host, a percent-escape in userinfo or a query).
 
 __all__ = ["DEFAULT_PORTS", "URL", "InvalidURL", "encode_query", "parse_query"]
 
@@ -60,9 +62,8 @@ def _encoder(extra: str) -> Callable[[str], str]:
     # is in none of them, which is what keeps existing escapes untouched.
     # Written as "not printable ASCII, or one of extra": the same set as
     # [\x00-\x20\x7f-\U0010ffff...], which costs ~4 ms per regex to compile.
-    pattern = re.compile("(?:[^\x21-\x7e]" + ("|[" + re.escape(extra) + "]" if extra else "")
-                         + ")+")
-    return lambda text: pattern.sub(_pct, text)
+    pattern = "(?:[^\x21-\x7e]" + ("|[" + re.escape(extra) + "]" if extra else "") + ")+"
+    return lambda text: re.sub(pattern, _pct, text)
 
 
 _QUERY_SET = '"#<>'
@@ -73,8 +74,8 @@ _encode_path = _encoder(_PATH_SET)
 # "%" too, because username and password are stored decoded: a literal "%"
 # must come back as itself.
 _encode_userinfo = _encoder(_PATH_SET + "/:;=@[\\]|%")
-_FORM_UNSAFE = re.compile(r"[^A-Za-z0-9*\-._ ]+")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_FORM_UNSAFE = r"[^A-Za-z0-9*\-._ ]+"
+_SURROGATE = "[\ud800-\udfff]"
 
 
 def _encode_optional(text: str | None, encode: Callable[[str], str]) -> str | None:
@@ -88,25 +89,27 @@ def _short(text: str) -> str:
 
 def _usv(text: str) -> str:
     """Lone surrogates cannot be UTF-8 encoded; the standard sees U+FFFD there."""
-    return _SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else re.sub(_SURROGATE, "\ufffd", text)
 
 
 def _decode(text: str) -> str:
     if "%" not in text:
         return text
+    from urllib.parse import unquote_to_bytes
+
     return unquote_to_bytes(text).decode("utf-8", "replace")
 
 
 # -- hosts ---------------------------------------------------------------------
 
 # Forbidden domain code points: the forbidden host code points, C0, "%", DEL.
-_FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+_FORBIDDEN_HOST = r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]"
 _IDEOGRAPHIC_DOTS = str.maketrans("\u3002\uff0e\uff61", "...")
 # Controls, unassigned, private use, surrogates, separators (Cf is allowed: ZWJ, ZWNJ).
 _NOT_IN_NAMES = frozenset({"Cc", "Cn", "Co", "Cs", "Zs", "Zl", "Zp"})
-_DEC = re.compile(r"[0-9]+")
-_OCT = re.compile(r"[0-7]+")
-_HEX = re.compile(r"[0-9a-fA-F]+")
+_DEC = r"[0-9]+"
+_OCT = r"[0-7]+"
+_HEX = r"[0-9a-fA-F]+"
 
 
 def _parse_host(text: str, scheme: str) -> str:
@@ -124,10 +127,12 @@ def _parse_host(text: str, scheme: str) -> str:
 
 def _domain_to_ascii(domain: str) -> str:
     if not domain.isascii():
+        import unicodedata
+
         # What UTS 46 mapping does first, so that full-width letters and dots
         # are ASCII before we decide which labels need IDNA at all.
         domain = unicodedata.normalize("NFKC", domain).lower().translate(_IDEOGRAPHIC_DOTS)
-    found = _FORBIDDEN_HOST.search(domain)
+    found = re.search(_FORBIDDEN_HOST, domain)
     if found:
         raise InvalidURL(f"forbidden character {_short(found.group())} in host {_short(domain)}")
     labels = []
@@ -139,6 +144,8 @@ def _domain_to_ascii(domain: str) -> str:
             continue
         if _has_bad_code_point(label):
             raise InvalidURL(f"invalid international domain name {_short(label)}")
+        from encodings import idna
+
         try:
             labels.append(idna.ToASCII(label).decode("ascii"))
         except UnicodeError as exc:
@@ -148,12 +155,16 @@ def _domain_to_ascii(domain: str) -> str:
 
 def _has_bad_code_point(label: str) -> bool:
     # The IDNA 2003 codec lets unassigned code points through; UTS 46 does not.
+    import unicodedata
+
     return any(unicodedata.category(ch) in _NOT_IN_NAMES for ch in label)
 
 
 def _check_punycode(label: str) -> None:
     # Not a round trip through the IDNA 2003 codec: that would refuse IDNA 2008
     # names such as "xn--zca" (ß). Refuse what no IDNA version can produce.
+    import unicodedata
+
     try:
         decoded = label[4:].encode("ascii").decode("punycode")
     except (UnicodeError, ValueError):
@@ -171,7 +182,7 @@ def _ends_in_number(domain: str) -> bool:
     if labels[-1] == "" and len(labels) > 1:
         labels.pop()
     last = labels[-1]
-    return bool(_DEC.fullmatch(last)) or _ipv4_number(last) is not None
+    return bool(re.fullmatch(_DEC, last)) or _ipv4_number(last) is not None
 
 
 def _ipv4_number(part: str) -> int | None:
@@ -185,7 +196,7 @@ def _ipv4_number(part: str) -> int | None:
         return None
     if not digits:
         return 0  # "0x" and "0" alone are zero
-    if not pattern.fullmatch(digits):
+    if not re.fullmatch(pattern, digits):
         return None
     digits = digits.lstrip("0") or "0"
     # Anything this long is out of range anyway; int() would refuse 4300+ digits.
@@ -212,6 +223,8 @@ def _parse_ipv6(text: str) -> str:
     # Zone identifiers ("%eth0") are refused by the standard; ipaddress takes them.
     if "%" in text:
         raise InvalidURL(f"invalid IPv6 address {_short(text)}")
+    import ipaddress
+
     try:
         packed = ipaddress.IPv6Address(text).packed
     except ValueError:
@@ -235,7 +248,7 @@ def _parse_ipv6(text: str) -> str:
 
 
 def _parse_port(text: str, scheme: str) -> int | None:
-    if not _DEC.fullmatch(text) or len(text.lstrip("0")) > 5 or int(text) > 65535:
+    if not re.fullmatch(_DEC, text) or len(text.lstrip("0")) > 5 or int(text) > 65535:
         raise InvalidURL(f"invalid port {_short(text)}")
     port = int(text)
     return None if DEFAULT_PORTS.get(scheme) == port else port
@@ -245,16 +258,16 @@ def _parse_port(text: str, scheme: str) -> int | None:
 
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _TAB_NEWLINE = {0x09: None, 0x0A: None, 0x0D: None}
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_AUTHORITY_END = re.compile(r"[/\\?#]")
-_SLASHES = re.compile(r"[/\\]")
+_SCHEME = r"([A-Za-z][A-Za-z0-9+.\-]*):"
+_AUTHORITY_END = r"[/\\?#]"
+_SLASHES = r"[/\\]"
 _SINGLE_DOT = frozenset({".", "%2e"})
 _DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
 
 
 def _path(raw: str, segments: list[str]) -> str:
     """Append ``raw``'s segments to ``segments``, applying "." and ".."."""
-    parts = _SLASHES.split(raw)
+    parts = raw.split("/") if "\\" not in raw else re.split(_SLASHES, raw)
     if raw[:1] in ("/", "\\"):
         del parts[0]
     last = len(parts) - 1
@@ -310,13 +323,13 @@ def _absolute(scheme: str, rest: str) -> URL:
     if scheme == "file":
         if len(rest) >= 2 and rest[0] in "/\\" and rest[1] in "/\\":
             rest = rest[2:]
-            end = _AUTHORITY_END.search(rest)
+            end = re.search(_AUTHORITY_END, rest)
             cut = end.start() if end else len(rest)
             host = _parse_host(rest[:cut], scheme) if cut else ""
             return _finish(scheme, "", "", host, None, rest[cut:], [])
         return _finish(scheme, "", "", "", None, rest, [])
     rest = rest.lstrip("/\\")  # http:x, http:/x, http:///x all name host x
-    end = _AUTHORITY_END.search(rest)
+    end = re.search(_AUTHORITY_END, rest)
     cut = end.start() if end else len(rest)
     authority, rest = rest[:cut], rest[cut:]
     user = pw = ""
@@ -354,7 +367,7 @@ def _relative(base: URL, ref: str) -> URL:
 
 def _parse(text: str, base: URL | None, default_scheme: str | None) -> URL:
     text = _usv(text).strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
-    match = _SCHEME.match(text)
+    match = re.match(_SCHEME, text)
     scheme = match.group(1).lower() if match else ""
     if (
         match is not None
@@ -379,20 +392,37 @@ def _parse(text: str, base: URL | None, default_scheme: str | None) -> URL:
     return _absolute(scheme, rest)
 
 
+@lru_cache(maxsize=256)
+def _parse_cached(text: str, default_scheme: str | None) -> URL:
+    """``_parse`` without a base, remembered: a client asked for the same URL
+    again and again parses it once. Safe because a URL is immutable."""
+    return _parse(text, None, default_scheme)
+
+
 # -- the value type ------------------------------------------------------------
 
 
-class _Keep(enum.Enum):
-    KEEP = enum.auto()
+class _Keep:
+    """The default of ``replace``'s arguments: leave that field as it is."""
+
+    __slots__ = ()
 
 
-_KEEP = _Keep.KEEP
+_KEEP = _Keep()
+_FIELDS = ("scheme", "username", "password", "host", "port", "path", "query", "fragment")
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class URL:
     """A parsed, normalised URL. Build one with ``URL.parse`` or ``replace``:
-    the constructor trusts its arguments to be normalised already."""
+    the constructor trusts its arguments to be normalised already.
+
+    A value: immutable, equal and hashed by its fields. (Written out rather
+    than as a frozen dataclass, whose import costs a `sockweb get` 7 ms.)
+    """
+
+    __slots__ = _FIELDS
+    __match_args__ = ("scheme", "username", "password", "host", "port", "path", "query",
+                      "fragment")
 
     scheme: str
     username: str
@@ -403,6 +433,49 @@ class URL:
     query: str | None
     fragment: str | None
 
+    def __init__(
+        self,
+        scheme: str,
+        username: str,
+        password: str,
+        host: str,
+        port: int | None,
+        path: str,
+        query: str | None,
+        fragment: str | None,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "scheme", scheme)
+        init(self, "username", username)
+        init(self, "password", password)
+        init(self, "host", host)
+        init(self, "port", port)
+        init(self, "path", path)
+        init(self, "query", query)
+        init(self, "fragment", fragment)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"URL is immutable: use replace() to change {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"URL is immutable: cannot delete {name!r}")
+
+    def _values(self) -> tuple[str, str, str, str, int | None, str, str | None, str | None]:
+        return (self.scheme, self.username, self.password, self.host, self.port, self.path,
+                self.query, self.fragment)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not URL:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[type[URL], tuple[object, ...]]:
+        # pickle and copy: through the constructor, which __setattr__ leaves open.
+        return (URL, self._values())
+
     @classmethod
     def parse(cls, text: str, base: URL | None = None, *, default_scheme: str | None = None) -> URL:
         """Parse ``text``, resolved against ``base`` if it is relative.
@@ -410,6 +483,8 @@ class URL:
         With no base, ``default_scheme`` lets "example.com/x" and
         "localhost:8000" mean ``default_scheme://...`` as curl does.
         """
+        if base is None:
+            return _parse_cached(text, default_scheme)
         return _parse(text, base, default_scheme)
 
     # -- properties ---------------------------------------------------------------
@@ -462,6 +537,8 @@ class URL:
         return self.replace(query=query)
 
     def copy_without_userinfo(self) -> URL:
+        if not self.username and not self.password:
+            return self
         return self.replace(username="", password="")
 
     def replace(
@@ -477,15 +554,15 @@ class URL:
         fragment: str | _Keep | None = _KEEP,
     ) -> URL:
         """A copy with some fields changed, each normalised as ``parse`` would."""
-        new_scheme = self.scheme if scheme is _KEEP else scheme.lower()
+        new_scheme = self.scheme if isinstance(scheme, _Keep) else scheme.lower()
         if new_scheme not in SCHEMES:
             raise InvalidURL(f"unsupported scheme {_short(new_scheme)}")
         new_host = self.host
-        if host is not _KEEP:
+        if not isinstance(host, _Keep):
             if ":" in host and not host.startswith("["):
                 host = f"[{host}]"  # a bare IPv6 address is plainly meant as one
             new_host = _parse_host(_usv(host), new_scheme) if host else ""
-        new_port = self.port if port is _KEEP else port
+        new_port = self.port if isinstance(port, _Keep) else port
         if new_port is not None:
             if isinstance(new_port, bool) or not 0 <= new_port <= 65535:
                 raise InvalidURL(f"invalid port {new_port!r}")
@@ -493,13 +570,14 @@ class URL:
                 new_port = None
         url = URL(
             new_scheme,
-            self.username if username is _KEEP else _usv(username),
-            self.password if password is _KEEP else _usv(password),
+            self.username if isinstance(username, _Keep) else _usv(username),
+            self.password if isinstance(password, _Keep) else _usv(password),
             new_host,
             new_port,
-            self.path if path is _KEEP else _path(_usv(path), []),
-            self.query if query is _KEEP else _encode_optional(query, _encode_query),
-            self.fragment if fragment is _KEEP else _encode_optional(fragment, _encode_fragment),
+            self.path if isinstance(path, _Keep) else _path(_usv(path), []),
+            self.query if isinstance(query, _Keep) else _encode_optional(query, _encode_query),
+            self.fragment if isinstance(fragment, _Keep)
+            else _encode_optional(fragment, _encode_fragment),
         )
         if new_scheme == "file":
             if url.port is not None or url.userinfo is not None:
@@ -533,7 +611,7 @@ class URL:
 
 
 def _form_encode(text: str) -> str:
-    return _FORM_UNSAFE.sub(_pct, _usv(text)).replace(" ", "+")
+    return re.sub(_FORM_UNSAFE, _pct, _usv(text)).replace(" ", "+")
 
 
 def encode_query(pairs: list[tuple[str, str]]) -> str:

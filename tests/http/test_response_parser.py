@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from sockweb.http.errors import RemoteProtocolError
 from sockweb.http.events import Data, EndOfMessage, ResponseHead
-from sockweb.http.limits import Limits
-from sockweb.http.response_parser import ResponseParser
+from sockweb.http.response_parser import ResponseLimits, ResponseParser
 
 Norm = tuple[object, ...]
 END: Norm = ("end",)
@@ -56,7 +55,7 @@ def head(status: int, reason: bytes, version: str = "1.1",
 
 def run(
     pieces: Iterable[bytes], method: bytes = b"GET", eof: bool = False,
-    parser: ResponseParser | None = None, limits: Limits | None = None,
+    parser: ResponseParser | None = None, limits: ResponseLimits | None = None,
 ) -> list[Norm]:
     if parser is None:
         parser = ResponseParser(limits) if limits else ResponseParser()
@@ -351,7 +350,7 @@ def test_malformed_response_is_an_error_and_the_parser_stays_dead(name: str, spl
 
 # -- limits ----------------------------------------------------------------------
 
-SMALL = Limits(max_request_line=64, max_field_size=64, max_header_size=256, max_header_count=5)
+SMALL = ResponseLimits(max_status_line=64, max_field_size=64, max_header_size=256, max_header_count=5)
 
 
 def test_header_count_limit() -> None:
@@ -384,7 +383,7 @@ def test_status_line_limit() -> None:
 @pytest.mark.parametrize("piece", [1, 7, 100, 4096])
 def test_endless_head_is_refused_once_past_the_limit(prefix: bytes, piece: int) -> None:
     """A head that never ends is refused after max_header_size bytes, in whatever pieces."""
-    limits = Limits(max_request_line=256, max_field_size=256, max_header_size=1024,
+    limits = ResponseLimits(max_status_line=256, max_field_size=256, max_header_size=1024,
                     max_header_count=10)
     parser = ResponseParser(limits)
     parser.expect(b"GET")
@@ -405,7 +404,7 @@ def test_endless_head_is_refused_once_past_the_limit(prefix: bytes, piece: int) 
 @given(cuts=st.lists(st.integers(min_value=0, max_value=40_000), max_size=8))
 def test_head_over_the_limit_is_refused_however_it_is_cut(cuts: list[int]) -> None:
     """max_header_size bounds what the parser holds, whatever the sizes of the feeds."""
-    limits = Limits(max_header_size=16 * 1024)
+    limits = ResponseLimits(max_header_size=16 * 1024)
     data = b"HTTP/1.1 200 OK\r\nA: b\r\nX-Endless: " + b"a" * 40_000
     events = run(cut(data, cuts), limits=limits)
     assert events == [ERROR]
