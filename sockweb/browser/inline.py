@@ -38,6 +38,7 @@ _COLLAPSING = frozenset({"normal", "nowrap"})
 # A fragment of printable ASCII without these needs no percent-encoding (the
 # WHATWG fragment percent-encode set): it is appended as it is.
 _NOT_IN_FRAGMENT = frozenset(' "<>`')
+_TEXT = 2  # Lexbor's tag id of a text node (LXB_TAG__TEXT)
 
 
 class InlineMixin:
@@ -56,6 +57,7 @@ class InlineMixin:
     link_image: str
     _styles: dict[tuple[frozenset[str], str], frozenset[str]]
     _urls: dict[str, str]
+    _linked: dict[frozenset[str], frozenset[str]]  # styles -> styles with LINK
 
     def walk(self, node: LexborNode) -> None:
         raise NotImplementedError
@@ -171,37 +173,48 @@ class InlineMixin:
         return dom.resolve_url(self.document.base, href)
 
     def anchor(self, node: LexborNode) -> None:
-        href = node.attributes.get("href")
-        if href is None:
+        try:
+            href = node.attrs["href"]  # the quickest way to one attribute (not a dict of all)
+        except KeyError:
+            href = None
+        if href is None:  # no href, or one without a value
             self.walk(node)
             return
         links = self.page.links
         number = len(links) + 1
-        styles, _, control = self.st
-        linked = self._styles.get((styles, LINK))
+        st = self.st
+        linked = self._linked.get(st[0])
         if linked is None:
-            linked = self._styles[(styles, LINK)] = styles | {LINK}
+            linked = self._linked[st[0]] = st[0] | {LINK}
         child = node.child
-        if (child is not None and child.next is None and child.tag == "-text"
+        if (child is not None and child.tag_id == _TEXT and child.next is None
                 and not self.keep and self.link_text is None):
             # The common link, <a href>words</a>, without the general machinery.
             t = child.text_content or ""
             body = " ".join(t.split()) if t.isascii() else collapse(t).replace("\xad", "")
             if body:
-                links.append(Link(number, self.resolve(href), body))
-                if t[0] in _SPACE and not self.sp:
-                    self._emit(" ", self.st)
+                # resolve(), inlined for the common case: a base seen before, a plain fragment.
+                head, hash_, fragment = href.partition("#")
+                joined = self._urls.get(head)
+                if joined is not None and hash_ and fragment.isascii() and \
+                        fragment.isprintable() and _NOT_IN_FRAGMENT.isdisjoint(fragment):
+                    url = f"{joined}#{fragment}"
+                else:
+                    url = self.resolve(href)
+                links.append(Link(number, url, body))
+                if not self.sp and t[0] in _SPACE:
+                    self._emit(" ", st)
                 if t[-1] in _SPACE:
-                    self.runs.append((f"[{number}]{body} ", (linked, number, control)))
+                    self.runs.append((f"[{number}]{body} ", (linked, number, st[2])))
                     self.sp = True
                 else:
-                    self.runs.append((f"[{number}]{body}", (linked, number, control)))
+                    self.runs.append((f"[{number}]{body}", (linked, number, st[2])))
                     self.sp = False
                 return
         link = Link(number, self.resolve(href), "")
         links.append(link)
         saved = self.st, self.link_pending, self.link_text, self.link_image
-        self.st = (linked, number, control)
+        self.st = (linked, number, st[2])
         self.link_pending, self.link_text, self.link_image = number, [], ""
         self.walk(node)
         if self.link_pending == number and self.link_image:

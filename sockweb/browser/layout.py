@@ -74,6 +74,7 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
         self.link_image = ""
         self._styles: dict[tuple[frozenset[str], str], frozenset[str]] = {}
         self._urls: dict[str, str] = {}
+        self._linked: dict[frozenset[str], frozenset[str]] = {}
         self._by_id: dict[int, Callable[[_Builder, LexborNode], None]] = {}
 
     # -- blocks -------------------------------------------------------------------
@@ -82,7 +83,7 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
         if not runs:
             return
         text, st = runs[-1]
-        if text.endswith("\n"):
+        if text[-1:] == "\n":
             text = text[:-1]  # a <br> that ends a block adds no line
         elif self.sp and not self.keep:
             text = text.rstrip(" ")
@@ -91,9 +92,16 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
         else:
             runs.pop()
         if runs:
-            wrap = self.ws != "pre" and self.ws != "nowrap"
-            self.add_block(Flow(self.indent, self.prefix, runs, wrap, self.breaks))
+            ws = self.ws
+            block = Flow(self.indent, self.prefix, runs, ws != "pre" and ws != "nowrap",
+                         self.breaks)
             self.prefix = None
+            # add_block(), inlined: a flush per paragraph and list item
+            if self.anchors:
+                block.anchors = self.anchors
+                self.anchors = []
+            self.blocks.append(block)
+            self.fresh = False
         self.runs = []
         self.sp = True
         self.breaks = False
@@ -152,10 +160,15 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
             tid = child.tag_id
             if tid == _TEXT:
                 t = child.text_content or ""
-                if self.keep or not (t.isspace() and t.isascii()):
+                if not t.isascii() or not t.isspace() or self.keep:
                     self.text(t)
                 elif not self.sp:  # the space between two words, tags apart
-                    self._emit(" ", self.st)
+                    st = self.st
+                    runs = self.runs
+                    if runs and runs[-1][1] is st:
+                        runs[-1] = (runs[-1][0] + " ", st)
+                    else:
+                        runs.append((" ", st))
                     self.sp = True
             else:
                 handler = by_id.get(tid)
@@ -394,11 +407,13 @@ def layout(document: dom.Document, width: int = 80) -> Page:
 def render(body: bytes, url: str, width: int = 80, *,
            content_type: str | None = "text/html") -> Page:
     """Bytes as received -> a Page: HTML laid out, other text shown as it is."""
-    text = dom.decode(body, content_type)
-    kind = (content_type or "text/html").split(";")[0].strip().lower()
+    content_type = content_type or "text/html"
+    kind = content_type.split(";")[0].strip().lower()
     if "html" in kind or not kind:
-        return layout(dom.parse(text, url), width)
-    return text_page(text, url, width)
+        raw = dom.utf8_body(body, content_type)
+        return layout(dom.parse(raw if raw is not None else dom.decode(body, content_type), url),
+                      width)
+    return text_page(dom.decode(body, content_type), url, width)
 
 
 def text_page(text: str, url: str, width: int = 80) -> Page:

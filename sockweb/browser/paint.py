@@ -14,10 +14,12 @@ Two painters over the same lines:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .controls import field_text, textarea_rows
 from .model import BOLD, CODE, FIELD, HEADING, ITALIC, LINK, MARK, UNDERLINE, Control, Page
 
-__all__ = ["STYLES", "dump", "references", "span_style", "styled_rows"]
+__all__ = ["STYLES", "dump", "dump_pieces", "references", "span_style", "styled_rows"]
 
 # How each display-list style looks in a terminal (Rich's style grammar).
 STYLES = {
@@ -43,12 +45,34 @@ def references(page: Page) -> list[str]:
 
 def dump(page: Page) -> str:
     """The page as text: its lines, then the references (if it has links)."""
-    text = "\n".join(["".join([s.text for s in line.spans]).rstrip() for line in page.lines])
-    # No-break spaces print as spaces, as lynx prints them: the dump is for reading.
-    text = text.replace("\xa0", " ")
-    if page.links:
-        text += "\n\nReferences\n\n" + "\n".join(references(page))
-    return text + "\n"
+    return "".join(dump_pieces(page))
+
+
+# Lines (or references) per piece of dump_pieces: big enough that a piece is
+# one write, small enough that a page of 16,000 lines is never in memory as
+# text twice over (each new megabyte costs page faults, ~0.6 ms here).
+_PIECE = 2000
+
+
+def dump_pieces(page: Page) -> Iterator[str]:
+    """:func:`dump`'s text in pieces, to be written as they come."""
+    lines = page.lines
+    for start in range(0, len(lines), _PIECE):
+        if start:
+            yield "\n"
+        text = "\n".join(["".join([s.text for s in line.spans]).rstrip()
+                          for line in lines[start:start + _PIECE]])
+        # No-break spaces print as spaces, as lynx prints them: the dump is for reading.
+        yield text.replace("\xa0", " ")
+    links = page.links
+    if links:
+        yield "\n\nReferences\n\n"
+        for start in range(0, len(links), _PIECE):
+            if start:
+                yield "\n"
+            yield "\n".join([f"{link.number:4d}. {link.url}"
+                             for link in links[start:start + _PIECE]])
+    yield "\n"
 
 
 def span_style(styles: frozenset[str]) -> str:
