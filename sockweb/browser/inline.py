@@ -35,10 +35,15 @@ INLINE_STYLE = {
 }
 _SPACE = " \t\n\r\f"
 _COLLAPSING = frozenset({"normal", "nowrap"})
-# A fragment of printable ASCII without these needs no percent-encoding (the
-# WHATWG fragment percent-encode set): it is appended as it is.
-_NOT_IN_FRAGMENT = frozenset(' "<>`')
 _TEXT = 2  # Lexbor's tag id of a text node (LXB_TAG__TEXT)
+
+
+def _plain_fragment(fragment: str) -> bool:
+    """Printable ASCII without any of the WHATWG fragment percent-encode set (space
+    " < > `): a fragment that is appended to its URL as it is."""
+    return (fragment.isascii() and fragment.isprintable() and " " not in fragment
+            and '"' not in fragment and "<" not in fragment and ">" not in fragment
+            and "`" not in fragment)
 
 
 class InlineMixin:
@@ -167,8 +172,7 @@ class InlineMixin:
             self._urls[head] = joined
         if not hash_:
             return joined
-        if fragment.isascii() and fragment.isprintable() and _NOT_IN_FRAGMENT.isdisjoint(
-                fragment):
+        if _plain_fragment(fragment):
             return f"{joined}#{fragment}"
         return dom.resolve_url(self.document.base, href)
 
@@ -196,8 +200,7 @@ class InlineMixin:
                 # resolve(), inlined for the common case: a base seen before, a plain fragment.
                 head, hash_, fragment = href.partition("#")
                 joined = self._urls.get(head)
-                if joined is not None and hash_ and fragment.isascii() and \
-                        fragment.isprintable() and _NOT_IN_FRAGMENT.isdisjoint(fragment):
+                if joined is not None and hash_ and _plain_fragment(fragment):
                     url = f"{joined}#{fragment}"
                 else:
                     url = self.resolve(href)
