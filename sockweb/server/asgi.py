@@ -30,26 +30,43 @@ class LifespanFailed(SockwebError):
     pass
 
 
+def _server_address(transport: Any) -> tuple[str, int] | None:
+    sock = transport.get_extra_info("sockname") if transport is not None else None
+    return (sock[0], sock[1]) if isinstance(sock, tuple) else None
+
+
 def http_scope(exchange: AppExchange, root_path: str, state: dict[str, Any],
                trusted: TrustedProxies | None = None) -> Scope:
     head = exchange.head
-    transport = exchange.conn.transport
-    sock = transport.get_extra_info("sockname") if transport is not None else None
-    client, scheme = client_view(transport, head.headers, trusted)
+    conn = exchange.conn
+    transport = conn.transport
+    if trusted is None:
+        # The socket's addresses do not change: asked of the transport once
+        # per connection, not once per request.
+        addresses = conn.app_addresses
+        if addresses is None:
+            client, scheme = client_view(transport, head.headers, None)
+            addresses = conn.app_addresses = (client, scheme, _server_address(transport))
+        client, scheme, server = addresses
+    else:
+        client, scheme = client_view(transport, head.headers, trusted)
+        server = _server_address(transport)
     raw_path = exchange.path
+    path = (raw_path.decode("ascii") if b"%" not in raw_path and raw_path.isascii()
+            else unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"))
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
         "http_version": head.http_version,
         "method": head.method.decode("ascii"),
         "scheme": scheme,
-        "path": root_path + unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"),
+        "path": root_path + path,
         "raw_path": raw_path,
         "query_string": exchange.query,
         "root_path": root_path,
         "headers": [(n.lower(), v) for n, v in head.headers.raw],
         "client": client,
-        "server": (sock[0], sock[1]) if isinstance(sock, tuple) else None,
+        "server": server,
         "state": dict(state),
         "extensions": {},
     }
@@ -100,12 +117,15 @@ class ASGIRunner:
                 status = message.get("status")
                 if not isinstance(status, int):
                     raise LocalProtocolError(f"invalid status {status!r}")
-                headers = [(bytes(n), bytes(v)) for n, v in message.get("headers", ())]
+                headers = [(n if n.__class__ is bytes else bytes(n),
+                             v if v.__class__ is bytes else bytes(v))
+                            for n, v in message.get("headers", ())]
                 exchange.start(status, headers)
             elif kind == "http.response.body":
                 if exchange.disconnected:
                     return  # uvicorn's choice: a send after the client left is a no-op
-                await exchange.send(bytes(message.get("body", b"")),
+                body = message.get("body", b"")
+                await exchange.send(body if body.__class__ is bytes else bytes(body),
                                     bool(message.get("more_body", False)))
             else:
                 raise LocalProtocolError(f"unexpected ASGI message {kind!r}")

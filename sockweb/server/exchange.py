@@ -163,6 +163,11 @@ class Connection(Protocol):
 
     transport: Any
     peer: str
+    # (client, scheme, server) of the socket, kept by an ASGI adapter.
+    app_addresses: tuple[Any, str, Any] | None
+
+    @property
+    def write_paused(self) -> bool: ...
 
     async def _drain(self) -> None: ...
 
@@ -366,7 +371,8 @@ class AppExchange:
         payload = b"".join(out)
         if payload:
             transport.write(payload)
-            await self.conn._drain()
+            if self.conn.write_paused:
+                await self.conn._drain()
         if self.finished:
             self._done()
 

@@ -80,6 +80,7 @@ class AppRunner(Protocol):
 class HttpProtocol(asyncio.Protocol):
     __slots__ = (
         "_answered",
+        "app_addresses",
         "_batch",
         "_body_head",
         "_sink",
@@ -138,6 +139,7 @@ class HttpProtocol(asyncio.Protocol):
         self._app_paused = False
         self._ws_request: tuple[RequestHead, bytes, bytes] | None = None
         self._ws: WebSocketSession | None = None
+        self.app_addresses: tuple[object, str, object] | None = None
         # The events of the read being handled (for _close's lingering verdict).
         self._batch: list[object] = []
 
@@ -189,6 +191,10 @@ class HttpProtocol(asyncio.Protocol):
         # A half-closed client (``nc -N``) still gets every answer it asked
         # for; the connection closes once nothing is left (_after_response).
         return True
+
+    @property
+    def write_paused(self) -> bool:
+        return self._write_paused
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -314,7 +320,7 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
     def _app_request(self, head: RequestHead) -> None:
-        if self.parser.upgrades:
+        if self.parser.upgrades and b"upgrade" in head.headers:
             from .websocket import is_websocket_request
 
             if is_websocket_request(head):
