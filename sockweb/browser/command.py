@@ -112,7 +112,7 @@ def _print(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(got.body)
         sys.stdout.buffer.flush()
         return 0
-    from .layout import render
+    from .layout import render_rows
     from .paint import dump_pieces
 
     width = args.width or default_width()
@@ -122,9 +122,9 @@ def _print(args: argparse.Namespace) -> int:
         print(f"sockweb: {got.url} is {ctype.split(';')[0]} ({len(got.body)} bytes), "
               "not a page: use sockweb get -o FILE to save it", file=sys.stderr)
         return 0
-    page = render(got.body, got.url, width, content_type=ctype or None)
+    page, texts = render_rows(got.body, got.url, width, content_type=ctype or None)
     write = sys.stdout.write
-    for piece in dump_pieces(page):
+    for piece in dump_pieces(page, texts):
         write(piece)
     sys.stdout.flush()
     if _whole_process():

@@ -21,12 +21,12 @@ index page): spans are read-only once laid out.
 from __future__ import annotations
 
 import unicodedata
-from typing import Protocol
+from typing import Any, Protocol
 
 from .model import MARK, Line, Span
 
 __all__ = ["BLANK", "Block", "Flow", "Out", "Rule", "Run", "St", "render", "render_blocks",
-           "width_of"]
+           "render_rows", "rows", "width_of"]
 
 # A run's style: (styles, link number, control number), shared between runs.
 St = tuple[frozenset[str], int | None, int | None]
@@ -99,14 +99,21 @@ class Flow:
 
 
 class Out:
-    """Where lines are laid out: the lines, the anchors' lines, a pending margin."""
+    """Where lines are laid out: the lines, the anchors' lines, a pending margin.
 
-    __slots__ = ("lines", "anchors", "blank")
+    ``text``: the flows' lines are only their text (``--dump``, which needs no
+    display list): a str for a line, None for a line without spans, as
+    :func:`rows` gives them from Lines. Other boxes (tables, rules) still
+    make Lines, turned into text as they come.
+    """
 
-    def __init__(self) -> None:
-        self.lines: list[Line] = []
+    __slots__ = ("lines", "anchors", "blank", "text")
+
+    def __init__(self, text: bool = False) -> None:
+        self.lines: list[Any] = []  # Line, or str | None in text mode
         self.anchors: dict[str, int] = {}
         self.blank = False
+        self.text = text
 
 
 class Box(Protocol):
@@ -168,23 +175,46 @@ def render_blocks(blocks: list[Block], width: int,
     return lines, out.anchors
 
 
+def render_rows(blocks: list[Block], width: int, cut: bool = False) -> list[str | None]:
+    """What :func:`render_blocks` gives, as :func:`rows` of it, without making the Lines."""
+    out = Out(text=True)
+    render(blocks, width, out, cut)
+    lines: list[str | None] = out.lines
+    while lines and lines[-1] is None:
+        lines.pop()
+    return lines
+
+
+def rows(lines: list[Line]) -> list[str | None]:
+    """Lines as their text; None for a line without spans."""
+    return ["".join([s.text for s in line.spans]) if line.spans else None for line in lines]
+
+
 def render(blocks: list[Block], width: int, out: Out, cut: bool = False) -> None:
     """Lay ``blocks`` out into ``out``."""
     lines = out.lines
+    text_mode = out.text
     pads: dict[str, Span] = {}  # the shared indentation and marker spans
     for block in blocks:
         if block is BLANK:
             out.blank = True
             continue
         if out.blank:
-            if lines and lines[-1].spans:
-                lines.append(Line([]))
+            if lines:
+                last = lines[-1]
+                if last is not None and (type(last) is str or last.spans):
+                    lines.append(None if text_mode else Line([]))
             out.blank = False
         if block.anchors:
             for name in block.anchors:
                 out.anchors.setdefault(name, len(lines))
         if type(block) is not Flow:
+            start = len(lines)
             block.lay_out(width, out)
+            if text_mode:
+                for i in range(start, len(lines)):
+                    if type(lines[i]) is Line:
+                        lines[i] = rows([lines[i]])[0]
             continue
         runs = block.runs
         indent = block.indent
@@ -197,7 +227,9 @@ def render(blocks: list[Block], width: int, out: Out, cut: bool = False) -> None
                     lead = " " * indent
                 elif len(lead) < indent:
                     lead = lead.ljust(indent)
-                if lead:
+                if text_mode:
+                    lines.append(lead + text)
+                elif lead:
                     span = pads.get(lead)
                     if span is None:
                         span = pads[lead] = Span(lead, MARK_STYLES if lead.strip() else PLAIN[0])
@@ -205,11 +237,11 @@ def render(blocks: list[Block], width: int, out: Out, cut: bool = False) -> None
                 else:
                     lines.append(Line([Span(text, st[0], st[1], st[2])]))
                 continue
-        _flow(block, width, lines, cut, pads)
+        _flow(block, width, lines, cut, pads, text_mode)
 
 
-def _flow(block: Flow, width: int, lines: list[Line], cut: bool,
-          pads: dict[str, Span]) -> None:
+def _flow(block: Flow, width: int, lines: list[Any], cut: bool, pads: dict[str, Span],
+          text_mode: bool = False) -> None:
     indent = block.indent
     if indent > width - MIN_LINE:
         indent = max(width - MIN_LINE, 0)
@@ -252,6 +284,9 @@ def _flow(block: Flow, width: int, lines: list[Line], cut: bool,
         if first is not None:
             lead = first if len(first) >= indent else first.ljust(indent)
             first = None
+        if text_mode:
+            lines.append(lead + "".join([t for t, _ in row]) if lead or row else None)
+            continue
         if lead:
             span = pads.get(lead)
             if span is None:

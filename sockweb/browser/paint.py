@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .controls import field_text, textarea_rows
+from .flow import rows
 from .model import BOLD, CODE, FIELD, HEADING, ITALIC, LINK, MARK, UNDERLINE, Control, Page
 
 __all__ = ["STYLES", "dump", "dump_pieces", "references", "span_style", "styled_rows"]
@@ -54,14 +55,19 @@ def dump(page: Page) -> str:
 _PIECE = 2000
 
 
-def dump_pieces(page: Page) -> Iterator[str]:
-    """:func:`dump`'s text in pieces, to be written as they come."""
-    lines = page.lines
-    for start in range(0, len(lines), _PIECE):
+def dump_pieces(page: Page, texts: list[str | None] | None = None) -> Iterator[str]:
+    """:func:`dump`'s text in pieces, to be written as they come.
+
+    ``texts``: the page's lines as ``flow.rows`` gives them, when the page was
+    laid out as text only (``layout.render_rows``); else ``page.lines``.
+    """
+    count = len(page.lines) if texts is None else len(texts)
+    for start in range(0, count, _PIECE):
         if start:
             yield "\n"
-        text = "\n".join(["".join([s.text for s in line.spans]).rstrip()
-                          for line in lines[start:start + _PIECE]])
+        piece = rows(page.lines[start:start + _PIECE]) if texts is None else \
+            texts[start:start + _PIECE]
+        text = "\n".join([row.rstrip() if row else "" for row in piece])
         # No-break spaces print as spaces, as lynx prints them: the dump is for reading.
         yield text.replace("\xa0", " ")
     links = page.links

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sockweb.browser import dom, layout, paint
+from sockweb.browser import dom, flow, layout, paint
 from sockweb.browser.model import BOLD, CODE, FIELD, HEADING, ITALIC, LINK, MARK, Page
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -60,6 +60,19 @@ def test_golden(name: str) -> None:
         if not UPDATE:
             pytest.fail(f"{expected.name} did not exist: written, check it and commit it")
     assert got == expected.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_text_only_layout_is_the_display_list_as_text(name: str) -> None:
+    """``browse --dump`` lays pages out as text only (render_rows): the same text."""
+    data = (GOLDEN / f"{name}.html").read_bytes()
+    width, url, ctype = options(data, name)
+    for w in (width, 24, 200):
+        page = layout.render(data, url, w, content_type=ctype)
+        bare, texts = layout.render_rows(data, url, w, content_type=ctype)
+        assert texts == flow.rows(page.lines)
+        assert "".join(paint.dump_pieces(bare, texts)) == paint.dump(page)
+        assert bare.links == page.links and bare.controls == page.controls
 
 
 def test_no_line_passes_the_width() -> None:
