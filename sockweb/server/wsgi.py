@@ -1,9 +1,11 @@
 """WSGI (PEP 3333) over sockweb's exchange, in a bounded thread pool.
 
 The app runs in one of ``--threads`` threads so the event loop never blocks.
-Its reads of ``wsgi.input`` and its body chunks cross to the loop with
-``run_coroutine_threadsafe``: each waits for the loop, which gives
-back-pressure both ways. The adapter never writes bytes itself.
+Its reads of ``wsgi.input`` and its streamed body chunks cross to the loop
+with ``run_coroutine_threadsafe``: each waits for the loop, which gives
+back-pressure both ways. A list body (the usual case) is handed back whole
+and written by the loop, so a plain request crosses threads only twice.
+The adapter never writes bytes itself.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import io
 import os
 import stat
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from queue import SimpleQueue
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -109,14 +113,89 @@ class InputStream(io.RawIOBase):
         return iter(self.readline, b"")
 
 
+# A response the app finished in its thread, written by the loop: the status,
+# the fields and the whole body (a list body, the usual case).
+Finished = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+class _Pool:
+    """Threads running jobs for the event loop, with one wake-up per batch.
+
+    Like a ThreadPoolExecutor, but a finished job does not each cost its own
+    call_soon_threadsafe: results gather in a deque and the loop is woken
+    once for all that finished while it was busy (under load, many).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
+        self._loop = loop
+        self._size = size
+        self._jobs: SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | None] = \
+            SimpleQueue()
+        self._done: deque[tuple[asyncio.Future[Any], Any, BaseException | None]] = deque()
+        self._lock = threading.Lock()
+        self._woken = False
+        self._idle = 0
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+
+    def submit(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
+        future = self._loop.create_future()
+        self._jobs.put((call, future))
+        with self._lock:
+            grow = self._idle <= 0 and len(self._threads) < self._size
+            if not grow:
+                self._idle -= 1
+        if grow:
+            thread = threading.Thread(target=self._work, name="sockweb-wsgi", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        return future
+
+    def _work(self) -> None:
+        jobs, done, lock = self._jobs, self._done, self._lock
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            call, future = job
+            try:
+                done.append((future, call(), None))
+            except BaseException as exc:  # handed to the awaiting coroutine
+                done.append((future, None, exc))
+            with lock:
+                self._idle += 1
+                wake = not self._woken
+                self._woken = True
+            if wake and not self._closed:
+                with contextlib.suppress(RuntimeError):  # the loop is closed
+                    self._loop.call_soon_threadsafe(self._settle)
+
+    def _settle(self) -> None:
+        with self._lock:
+            self._woken = False
+        done = self._done
+        while done:
+            future, result, exc = done.popleft()
+            if future.done():
+                continue
+            if exc is not None:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+    def shutdown(self) -> None:
+        self._closed = True
+        for _ in self._threads:
+            self._jobs.put(None)
+
+
 class WSGIRunner:
     interface = "WSGI"
 
     def __init__(self, app: WSGIApp, config: ServerConfig) -> None:
         self.app = app
         self.config = config
-        self._pool = ThreadPoolExecutor(max_workers=config.threads,
-                                        thread_name_prefix="sockweb-wsgi")
+        self._pool: _Pool | None = None
         self.trusted = (TrustedProxies(config.forwarded_allow_ips)
                         if config.proxy_headers else None)
 
@@ -124,13 +203,23 @@ class WSGIRunner:
         pass
 
     async def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown()
 
     async def run(self, exchange: AppExchange) -> None:
         loop = asyncio.get_running_loop()
+        pool = self._pool
+        if pool is None:
+            pool = self._pool = _Pool(loop, self.config.threads)
         # ClientGone: the connection is gone and the exchange settles the rest.
         with contextlib.suppress(ClientGone):
-            await loop.run_in_executor(self._pool, self._call, exchange, loop)
+            finished: Finished | None = await pool.submit(
+                lambda: self._call(exchange, loop))
+            if finished is not None:
+                # Written from here, the loop's thread: no second crossing.
+                status, fields, body = finished
+                exchange.start(status, fields)
+                await exchange.send(body, False)
 
     def environ(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
         head = exchange.head
@@ -197,7 +286,8 @@ class WSGIRunner:
             exchange.send_file(fd, offset, st.st_size - offset), loop).result()
         return True
 
-    def _call(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> None:
+    def _call(self, exchange: AppExchange, loop: asyncio.AbstractEventLoop) -> Finished | None:
+        """Run the app in this worker thread; a whole response is returned, not sent."""
         env = self.environ(exchange, loop)
         pending: list[tuple[int, list[tuple[bytes, bytes]]]] = []
         sent_head = False
@@ -244,22 +334,22 @@ class WSGIRunner:
                     and self._send_file(result, exchange, loop, pending[-1])):
                 sent_head = True
                 send(b"", False)
-                return
+                return None
             if isinstance(result, list | tuple) and pending and not sent_head:
                 # A list body (the usual case) goes out in one write with a
                 # Content-Length, instead of one chunk per item.
                 body = b"".join(result)
                 status, fields = pending[-1]
                 if not any(n.lower() == b"content-length" for n, _ in fields):
-                    pending[-1] = (status, [*fields, (b"Content-Length", b"%d" % len(body))])
-                send(body, False)
-                return
+                    fields = [*fields, (b"Content-Length", b"%d" % len(body))]
+                return status, fields, body
             for data in result:
                 if data:
                     send(data, True)
                 elif not sent_head and pending:
                     pass  # an empty chunk before the head sends nothing (PEP 3333)
             send(b"", False)
+            return None
         finally:
             close = getattr(result, "close", None)
             if close is not None:

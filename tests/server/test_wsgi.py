@@ -341,6 +341,37 @@ def test_slow_app_does_not_block_the_event_loop(start_server: Any) -> None:
     assert slow["body"] == b"slept" and slow["took"] >= 1.9
 
 
+def test_more_clients_than_threads_all_answered_in_order(start_server: Any) -> None:
+    """--threads 2 and 24 keep-alive clients sending 8 requests each: jobs queue
+    for the two threads, every one is answered, each connection in order."""
+    import http.client
+
+    server = serve(start_server, "wsgi_apps:environ_app", "--threads", "2")
+    failures: list[str] = []
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            for i in range(8):
+                conn.request("GET", f"/c{n}/r{i}")
+                response = conn.getresponse()
+                env = loads(response.read())
+                path = env["PATH_INFO"]["value"]
+                if response.status != 200 or path != f"/c{n}/r{i}":
+                    failures.append(f"{n}/{i}: {response.status} {path}")
+        except Exception as exc:
+            failures.append(f"{n}: {exc!r}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not failures
+
+
 # -- wsgiref.validate -------------------------------------------------------------------
 
 
