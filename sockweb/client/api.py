@@ -38,6 +38,7 @@ USER_AGENT = f"sockweb/{__version__}"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: curl waits forever, which nobody wants
 MAX_CONTENT = 256 * 1024 * 1024  # what .content will hold in memory; streaming has no cap
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
 
 TimeoutArg = float | tuple[float | None, float | None] | None
 FileSpec = bytes | tuple[str, bytes] | tuple[str, bytes, str]
@@ -227,7 +228,7 @@ class Client:
             pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
             extra = encode_query(pairs)
             target = target.replace(query=f"{target.query}&{extra}" if target.query else extra)
-        merged = Headers(list(self.headers.raw))
+        merged = Headers.adopt(list(self.headers.raw))
         body: Body = content
         if json is not None:
             import json as jsonlib
@@ -250,14 +251,15 @@ class Client:
                 merged.remove(name)  # curl's -H "Name:" removes a default header
             else:
                 merged.set(name, value)
-        if "range" in merged and merged.get_raw("accept-encoding") == self.headers.get_raw(
+        if (headers or "range" in self.headers) and "range" in merged and merged.get_raw(
             "accept-encoding"
-        ):
+        ) == self.headers.get_raw("accept-encoding"):
             # A range of a gzipped representation is useless to a resume, and
             # nginx then ignores Range and sends it all: ask for the bytes as
             # they are, like browsers do (curl sends no Accept-Encoding at all).
             merged.set("Accept-Encoding", "identity")
-        credentials = auth or self.auth or target.userinfo
+        credentials = auth or self.auth or (
+            (target.username, target.password) if target.username or target.password else None)
         if credentials and "authorization" not in merged:
             merged.set("Authorization", basic_auth(*credentials))
         return Request(method.upper(), target.copy_without_userinfo(), merged, body)
@@ -300,11 +302,12 @@ class Client:
         connect_timeout, read_timeout = _timeouts(
             self.timeout if timeout is None else timeout)
         url = request.url
-        proxy = self._proxy_for(url)
+        proxy = self._proxy_for(url) if self._proxies else None
         key = (url.scheme, url.host, url.effective_port, proxy)
         started = time.monotonic()
+        pool = self._pool
         for attempt in (1, 2):
-            pooled = self._pool.acquire(key)
+            pooled = pool.acquire(key)
             reused = pooled is not None
             conn = pooled or self._connect(url, proxy, key, connect_timeout, read_timeout)
             conn.read_timeout = read_timeout
@@ -323,9 +326,7 @@ class Client:
             except BaseException:
                 conn.close()
                 raise
-        cookie_url = str(url)
-        self.cookies.extract(cookie_url, request.headers, head.status, head.headers)
-        pool = self._pool
+        self.cookies.extract(url, request.headers, head.status, head.headers)
 
         def on_close(complete: bool, conn: Connection = conn) -> None:
             if complete:
@@ -333,40 +334,44 @@ class Client:
             else:
                 conn.close()
 
+        version = head.http_version
         return Response(
-            request, head.status, head.reason.decode("latin-1"), f"HTTP/{head.http_version}",
-            head.headers, conn.iter_body(), on_close=on_close,
-            max_content_size=self.max_content_size, elapsed=time.monotonic() - started)
+            request, head.status, head.reason.decode("latin-1"),
+            _VERSIONS.get(version) or f"HTTP/{version}", head.headers, conn.iter_body(),
+            on_close=on_close, max_content_size=self.max_content_size,
+            elapsed=time.monotonic() - started)
 
     def _exchange(self, conn: Connection, request: Request, proxy: str | None) -> Any:
         url = request.url
-        fields = [(b"Host", url.netloc_for_host_header.encode())]
+        headers = request.headers
         seed_shape = self.http_version == "1.0"
         if seed_shape:
             # The seed's request: absolute-form target, HTTP/1.0, no headers
             # of our own (RFC 9112 section 3.2.2 lets a server take the host
             # from the target).
-            fields = []
             target = url.absolute_target.encode()
-        elif proxy is not None and url.scheme == "http":
-            target = url.absolute_target.encode()
-            proxy_url = URL.parse(proxy)
-            if proxy_url.userinfo:
-                fields.append((b"Proxy-Authorization", basic_auth(*proxy_url.userinfo)))
-        else:
-            target = url.request_target.encode()
-        headers = request.headers
-        if not seed_shape:
-            fields.extend((n, v) for n, v in headers.raw if n.lower() != b"host")
-        else:
             defaults = {b"user-agent", b"accept", b"accept-encoding"}
-            fields.extend(
+            fields = [
                 (n, v) for n, v in headers.raw
                 if n.lower() != b"host"
-                and (n.lower() not in defaults or self.headers.get_raw(n) != v))
-        cookie = self.cookies.header_for(str(url), request.method)
-        if cookie and "cookie" not in headers:
-            fields.append((b"Cookie", cookie.encode("latin-1")))
+                and (n.lower() not in defaults or self.headers.get_raw(n) != v)]
+        else:
+            fields = [(b"Host", url.netloc_for_host_header.encode())]
+            if proxy is not None and url.scheme == "http":
+                target = url.absolute_target.encode()
+                proxy_url = URL.parse(proxy)
+                if proxy_url.userinfo:
+                    fields.append((b"Proxy-Authorization", basic_auth(*proxy_url.userinfo)))
+            else:
+                target = url.request_target.encode()
+            if "host" in headers:  # ours is the one that matches the URL
+                fields.extend((n, v) for n, v in headers.raw if n.lower() != b"host")
+            else:
+                fields += headers.raw
+        if "cookie" not in headers and self.cookies:
+            cookie = self.cookies.header_for(url, request.method)
+            if cookie:
+                fields.append((b"Cookie", cookie.encode("latin-1")))
         body = request.body
         if isinstance(body, bytes):
             if body or request.method in ("POST", "PUT", "PATCH"):

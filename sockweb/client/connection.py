@@ -141,6 +141,8 @@ class Connection:
         self.trace = trace
         self.read_timeout = read_timeout
         self._timeout: float | None = sock.gettimeout()  # what the socket has now
+        self._kernel_timer = False  # the timeout is SO_RCVTIMEO/SO_SNDTIMEO (see _set_timeout)
+        self._requests = 0
         self._parser = ResponseParser(limits)
         self._events: deque[ResponseEvent] = deque()
         self._keep_alive = True
@@ -155,7 +157,7 @@ class Connection:
             self.trace("send", data)
         try:
             self.sock.sendall(data)
-        except TimeoutError as exc:
+        except (TimeoutError, BlockingIOError) as exc:  # BlockingIOError: SO_SNDTIMEO
             raise ReadTimeout("timed out sending the request") from exc
         except OSError as exc:
             raise ReadError(f"connection lost while sending: {exc.strerror or exc}") from exc
@@ -170,10 +172,9 @@ class Connection:
     ) -> None:
         self._parser.expect(method)
         self.received = 0
-        if self.read_timeout != self._timeout:
-            # Only when it changes: each settimeout() is a system call.
-            self.sock.settimeout(self.read_timeout)
-            self._timeout = self.read_timeout
+        self._requests += 1
+        if self.read_timeout != self._timeout or (self._requests == 2 and not self._kernel_timer):
+            self._set_timeout(self.read_timeout)
         head = request_head(method, target, fields, http_version)
         if body is None or isinstance(body, bytes):
             # One send for a small request: fewer packets, and the seed's
@@ -185,6 +186,34 @@ class Connection:
             if chunk:
                 self._send(chunk)
 
+    def _set_timeout(self, timeout: float | None) -> None:
+        """Give the socket ``timeout``; called only when it changes (each call is
+        a system call), and on a connection's second request.
+
+        Python keeps a socket's timeout by polling before every send and
+        receive: two more system calls per request. A connection that is
+        reused is worth handing the timeout to the kernel instead (Linux:
+        SO_RCVTIMEO and SO_SNDTIMEO on a blocking socket; a call that times
+        out fails with EAGAIN). Not for TLS, whose reads retry on EAGAIN.
+        """
+        self._timeout = timeout
+        sock = self.sock
+        ssl = sys.modules.get("ssl")
+        if (self._requests < 2 or sys.platform != "linux" or not timeout or timeout <= 0
+                or (ssl is not None and isinstance(sock, ssl.SSLSocket))):
+            if self._kernel_timer:
+                self._kernel_timer = False
+                timer = _timeval(0)
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVTIMEO, timer)
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDTIMEO, timer)
+            sock.settimeout(timeout)
+            return
+        timer = _timeval(timeout)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVTIMEO, timer)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDTIMEO, timer)
+        sock.settimeout(None)
+        self._kernel_timer = True
+
     # -- receiving -----------------------------------------------------------
     def _next_event(self) -> ResponseEvent:
         events = self._events
@@ -193,7 +222,7 @@ class Connection:
                 raise ReadError("connection closed")
             try:
                 data = self.sock.recv(READ_SIZE)
-            except TimeoutError as exc:
+            except (TimeoutError, BlockingIOError) as exc:  # BlockingIOError: SO_RCVTIMEO
                 raise ReadTimeout(f"no data for {self.read_timeout:g} s") from exc
             except OSError as exc:
                 raise ReadError(_read_failure(exc)) from exc
@@ -290,6 +319,14 @@ class Connection:
             self._poll = None
             with contextlib.suppress(OSError):
                 self.sock.close()
+
+
+def _timeval(seconds: float) -> bytes:
+    """A struct timeval, for SO_RCVTIMEO and SO_SNDTIMEO."""
+    import struct
+
+    whole = int(seconds)
+    return struct.pack("@ll", whole, int((seconds - whole) * 1e6))
 
 
 def _read_failure(exc: OSError) -> str:

@@ -33,10 +33,13 @@ if TYPE_CHECKING:
     import urllib.request
     from http.client import HTTPResponse
 
+    from ..http.urls import URL
+
 # http.cookiejar (and with it urllib.request, http.client and email) is
 # imported when the first cookie arrives or is asked for by a non-empty jar:
 # a client that never sees a cookie never pays the 20 ms it takes to import.
 
+_SET_COOKIE = frozenset({b"set-cookie", b"set-cookie2"})
 _HTTPONLY_PREFIX = "#HttpOnly_"  # how curl marks an HttpOnly cookie in a file
 _HEADER = (
     "# Netscape HTTP Cookie File\n"
@@ -239,38 +242,43 @@ class CookieJar:
                 self._stdlib_jar = http.cookiejar.CookieJar(_policy())
             return self._stdlib_jar
 
-    def _empty(self) -> bool:
+    def __bool__(self) -> bool:
+        """Whether the jar holds a cookie (cheaper than len(): one is enough)."""
         with self._lock:
             jar = self._stdlib_jar
-            return jar is None or next(iter(jar), None) is None
+            return jar is not None and next(iter(jar), None) is not None
 
     def extract(
-        self, url: str, request_headers: Headers, response_status: int, response_headers: Headers
+        self,
+        url: str | URL,
+        request_headers: Headers,
+        response_status: int,
+        response_headers: Headers,
     ) -> None:
         """Store the Set-Cookie fields of the response to a request for ``url``.
 
         Every status counts, redirects included (RFC 6265 section 3); the
         status is taken so that the caller need not know that.
         """
-        if "set-cookie" not in response_headers and "set-cookie2" not in response_headers:
+        if not response_headers.has_any(_SET_COOKIE):
             return
-        request = _Request(url, request_headers)
+        request = _Request(str(url), request_headers)
         response = _Response(response_headers)
         with self._lock:
             self._jar.extract_cookies(
                 cast("HTTPResponse", response), cast("urllib.request.Request", request)
             )
 
-    def header_for(self, url: str, method: str = "GET") -> str | None:
+    def header_for(self, url: str | URL, method: str = "GET") -> str | None:
         """The Cookie field value to send with a request for ``url``, or None.
 
         ``method`` is accepted for SameSite, which http.cookiejar does not
         implement: with no notion of the site a request comes from, every
         request here is treated as same-site, as curl does.
         """
-        if self._empty():
+        if not self:
             return None
-        request = _Request(url)
+        request = _Request(str(url))
         with self._lock:
             self._jar.add_cookie_header(cast("urllib.request.Request", request))
         return request.cookie

@@ -60,8 +60,8 @@ class ResponseParser:
 
     __slots__ = (
         "_events", "_fields", "_head_size", "_in_head", "_limits", "_method", "_parser",
-        "_reason", "_error", "_until_close", "_since_emit", "_emitted", "dead",
-        "in_message", "_max_field", "_max_head", "_max_count",
+        "_reason", "_error", "_until_close", "_since_emit", "dead", "in_message",
+        "_max_field", "_max_head", "_max_count", "body_length",
     )  # fmt: skip
 
     def __init__(self, limits: ResponseLimits = RESPONSE_LIMITS) -> None:
@@ -80,9 +80,12 @@ class ResponseParser:
         self._error: RemoteProtocolError | None = None
         self._until_close = False
         self._since_emit = 0
-        self._emitted = False
         self.dead = False
         self.in_message = False
+        # The Content-Length of the body being parsed, when that is what
+        # frames it (no Transfer-Encoding); None for chunked, close-delimited
+        # and bodiless responses.
+        self.body_length: int | None = None
 
     def expect(self, method: bytes) -> None:
         """The method of the request whose response comes next."""
@@ -93,7 +96,6 @@ class ResponseParser:
         self._events = events
         if self.dead:
             return events
-        self._emitted = False
         if not self.in_message:
             self._since_emit = 0
         try:
@@ -150,14 +152,13 @@ class ResponseParser:
         self._reason = b""
         self._head_size = 0
         self._in_head = True
-        self._emitted = True
         self._since_emit = 0
         self._until_close = False
         self.in_message = True
+        self.body_length = None
 
     def on_status(self, reason: bytes) -> None:
         self._reason += reason
-        self._emitted = True
         if len(self._reason) > self._limits.max_status_line:
             self._stop("status line too long")
 
@@ -165,7 +166,6 @@ class ResponseParser:
         value = value.rstrip(b" \t")
         fields = self._fields
         fields.append((name, value))
-        self._emitted = True
         size = len(name) + len(value) + 4
         self._head_size += size
         if (size > self._max_field or self._head_size > self._max_head
@@ -192,9 +192,25 @@ class ResponseParser:
         # RFC 9112 section 6.3: without a final chunked, and without a
         # Content-Length, the body runs until the server closes.
         codings = b",".join(headers.get_all_raw(b"transfer-encoding")).lower()
-        chunked = codings.rsplit(b",", 1)[-1].strip() == b"chunked"
-        self._until_close = not chunked and (
-            b"content-length" not in headers or bool(codings))
+        if codings:
+            chunked = codings.rsplit(b",", 1)[-1].strip() == b"chunked"
+            self._until_close = not chunked
+            return
+        length = headers.get_raw(b"content-length")
+        if length is None:
+            self._until_close = True
+        elif length.isdigit():  # llhttp has refused any two that differ
+            self.body_length = int(length)
+
+    def body_read_elsewhere(self) -> None:
+        """The rest of the current Content-Length body was read without the
+        parser (a zero-copy download): the message is over, and the next
+        response starts on a fresh parser, as after a bodiless one."""
+        if self.body_length is None or self._in_head or not self.in_message:
+            raise RuntimeError("no Content-Length body is being read")
+        self._parser = httptools.HttpResponseParser(self)
+        self.in_message = False
+        self.body_length = None
 
     def on_body(self, body: bytes) -> None:
         self._events.append(Data(body))

@@ -969,6 +969,44 @@ def test_server_that_never_answers() -> None:
         assert 0.25 < time.monotonic() - started < 2.0
 
 
+def test_read_timeouts_on_a_reused_connection() -> None:
+    """A kept-alive connection's timeouts are the kernel's (SO_RCVTIMEO): a
+    silent server still ends in ReadTimeout, for the head and for the body,
+    and a request's own timeout still applies."""
+    def handler(conn: socket.socket, server: RawServer) -> None:
+        ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        for _ in range(3):  # the first answers make the connection a reused one
+            if server.read_request(conn) is None:
+                return
+            server.send(conn, ok)
+        if server.read_request(conn) is None:
+            return
+        server.send(conn, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+        server.hold(10)
+
+    with RawServer(handler) as server, Client(timeout=(2, 0.3)) as client:
+        for _ in range(3):
+            assert client.get(server.url).content == b"ok"
+        with pytest.raises(ReadTimeout):
+            client.get(server.url, timeout=(2, 0.2)).content  # noqa: B018
+    assert server.connections == 1
+
+    def silent_third(conn: socket.socket, server: RawServer) -> None:
+        for _ in range(2):
+            if server.read_request(conn) is None:
+                return
+            server.send(conn, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        server.read_request(conn)
+        server.hold(10)
+
+    with RawServer(silent_third) as server, Client(timeout=(2, 0.3)) as client:
+        assert client.get(server.url).content == b"ok"
+        assert client.get(server.url).content == b"ok"
+        with pytest.raises(ReadTimeout):
+            client.get(server.url)
+    assert server.connections == 1
+
+
 def _cut_mid_body(rst: bool) -> Callable[[socket.socket, RawServer], None]:
     def handler(conn: socket.socket, server: RawServer) -> None:
         if server.read_request(conn) is None:
