@@ -350,7 +350,8 @@ def test_malformed_response_is_an_error_and_the_parser_stays_dead(name: str, spl
 
 # -- limits ----------------------------------------------------------------------
 
-SMALL = ResponseLimits(max_status_line=64, max_field_size=64, max_header_size=256, max_header_count=5)
+SMALL = ResponseLimits(max_status_line=64, max_field_size=64, max_header_size=256,
+                       max_header_count=5)
 
 
 def test_header_count_limit() -> None:
