@@ -55,6 +55,9 @@ class ServerConfig:
     limit_concurrency: int = field(
         default=1024, metadata=_opt("most open connections; more get a 503",
                                     "--limit-concurrency"))
+    backlog: int = field(
+        default=2048, metadata=_opt("connections the kernel queues before they are accepted "
+                                    "(capped by net.core.somaxconn)", "--backlog"))
     # -- apps (WSGI / ASGI) ---------------------------------------------------
     app: str | None = field(
         default=None, metadata=_opt("serve a WSGI or ASGI app, 'module:attribute'", "--app"))

@@ -142,11 +142,11 @@ class Server:
         for sock in self.listeners.sockets:
             if tls is None:
                 server = await loop.create_server(lambda: HttpProtocol(state), sock=sock,
-                                                  backlog=BACKLOG)
+                                                  backlog=self.config.backlog)
             else:
                 # The handshake gets the time a client has to send its head.
                 server = await loop.create_server(
-                    lambda: HttpProtocol(state), sock=sock, backlog=BACKLOG, ssl=tls,
+                    lambda: HttpProtocol(state), sock=sock, backlog=self.config.backlog, ssl=tls,
                     ssl_handshake_timeout=self.config.timeout_headers)
             self._servers.append(server)
         self._sweeper = loop.call_later(1.0, self._sweep)

@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from ..http.errors import SockwebError
 from .config import ServerConfig
 
-# nginx's listen backlog default on Linux is 511; the kernel caps it at somaxconn anyway.
-BACKLOG = 1024
+# Connections the kernel queues before accept(): uvicorn's default (nginx's is
+# 511). 1000 clients connecting at once must not overflow it, or their SYNs are
+# dropped and retried a second later. The kernel caps it at somaxconn.
+BACKLOG = 2048
 UDS_MODE = 0o666
 SD_LISTEN_FDS_START = 3  # systemd hands its sockets over from descriptor 3 on
 
@@ -113,7 +115,7 @@ def _bind_error(where: str, exc: OSError) -> StartupError:
     return StartupError(f"cannot listen on {where}: {reason}")
 
 
-def bind_sockets(host: str, port: int) -> list[socket.socket]:
+def bind_sockets(host: str, port: int, backlog: int = BACKLOG) -> list[socket.socket]:
     """Listening sockets for every address of ``host``, all on one port.
 
     With port 0 the first bind picks the port and the others take the same,
@@ -140,7 +142,7 @@ def bind_sockets(host: str, port: int) -> list[socket.socket]:
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind((sockaddr[0], chosen, *sockaddr[2:]))
-            sock.listen(BACKLOG)
+            sock.listen(backlog)
             sock.setblocking(False)
             chosen = sock.getsockname()[1]
     except OSError as exc:
@@ -150,7 +152,7 @@ def bind_sockets(host: str, port: int) -> list[socket.socket]:
     return sockets
 
 
-def bind_unix(path: str) -> tuple[socket.socket, int]:
+def bind_unix(path: str, backlog: int = BACKLOG) -> tuple[socket.socket, int]:
     """A listening Unix socket at ``path`` and its inode (to remove it later, if still ours)."""
     where = f"unix:{path}"
     try:
@@ -174,7 +176,7 @@ def bind_unix(path: str) -> tuple[socket.socket, int]:
         # and gunicorn's umask 0, do the same): the proxy in front usually runs
         # as another user. The directory's permissions restrict it where needed.
         os.chmod(path, UDS_MODE)
-        sock.listen(BACKLOG)
+        sock.listen(backlog)
         sock.setblocking(False)
         inode = os.lstat(path).st_ino
     except OSError as exc:
@@ -194,7 +196,7 @@ def _answers(path: str) -> bool:
     return True
 
 
-def adopt(fd: int, origin: str) -> socket.socket:
+def adopt(fd: int, origin: str, backlog: int = BACKLOG) -> socket.socket:
     """The listening socket open on descriptor ``fd`` (``origin`` names it in errors)."""
     try:
         sock = socket.socket(fileno=fd)
@@ -207,7 +209,7 @@ def adopt(fd: int, origin: str) -> socket.socket:
         raise StartupError(f"cannot listen on {origin}: not a stream socket")
     try:
         if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-            sock.listen(BACKLOG)  # bound by whoever passed it, listen() left to us
+            sock.listen(backlog)  # bound by whoever passed it, listen() left to us
     except OSError as exc:
         sock.detach()
         raise StartupError(f"cannot listen on {origin}: {exc.strerror}") from None
@@ -258,7 +260,8 @@ def adopt_all(fds: list[int], origin: str, config: ServerConfig) -> Listeners:
     """Listeners over descriptors opened by someone else (never unlinked by us)."""
     ctx = tls_context(config.certfile, config.keyfile) if config.certfile else None
     scheme = "https" if ctx else "http"
-    sockets = [adopt(fd, origin if len(fds) == 1 else f"{origin} {fd}") for fd in fds]
+    sockets = [adopt(fd, origin if len(fds) == 1 else f"{origin} {fd}", config.backlog)
+               for fd in fds]
     urls = list(dict.fromkeys(url_of(sock, scheme) for sock in sockets))
     return Listeners(sockets, ctx, urls)
 
@@ -276,8 +279,8 @@ def open_listeners(config: ServerConfig) -> Listeners:
     ctx = tls_context(config.certfile, config.keyfile) if config.certfile else None
     scheme = "https" if ctx else "http"
     if config.uds:
-        sock, inode = bind_unix(config.uds)
+        sock, inode = bind_unix(config.uds, config.backlog)
         return Listeners([sock], ctx, [f"unix:{config.uds}"], created=(config.uds, inode))
-    sockets = bind_sockets(config.host, config.port)
+    sockets = bind_sockets(config.host, config.port, config.backlog)
     port = sockets[0].getsockname()[1]
     return Listeners(sockets, ctx, [f"{scheme}://{config.display_host}:{port}"])

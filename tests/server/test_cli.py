@@ -171,3 +171,22 @@ def test_privileged_port_is_one_line_exit_2() -> None:
     assert out.returncode == 2
     assert out.stderr.strip() == (
         "sockweb: cannot listen on 127.0.0.1:80: permission denied (ports below 1024 need root)")
+
+
+def test_backlog_setting_reaches_listen(start_server: object) -> None:
+    """--backlog is the listen() queue: ss shows it as the Send-Q of the socket."""
+    import shutil
+
+    assert shutil.which("ss"), "ss (iproute2) is needed; .ci/run installs it"
+    for args, expected in ((["--hello"], 2048), (["--hello", "--backlog", "37"], 37)):
+        server = start_server(*args)  # type: ignore[operator]
+        out = subprocess.run(["ss", "-ltnH", f"sport = :{server.port}"], capture_output=True,
+                             text=True, timeout=10).stdout
+        queues = {int(line.split()[2]) for line in out.splitlines() if line.strip()}
+        assert queues == {min(expected, somaxconn())}, out
+        server.stop()
+
+
+def somaxconn() -> int:
+    with open("/proc/sys/net/core/somaxconn") as f:
+        return int(f.read())
