@@ -187,12 +187,31 @@ def judge(t: Target, results: dict[str, dict[str, Any]]) -> tuple[str, str, str]
         ok = got >= t.minimum
         by = f"{got / t.minimum - 1:+.0%} of the target" if ok else \
             f"{1 - got / t.minimum:.0%} short: needs {t.minimum / got:.2f}x more"
+        by += cpu_note(res, sw, t.peer)
     else:
         assert t.maximum is not None
         ok = got <= t.maximum
         by = f"{1 - got / t.maximum:.0%} under the limit" if ok else \
             f"{got / t.maximum - 1:.0%} over: needs {got / t.maximum:.2f}x less"
     return shown, "**met**" if ok else "**missed**", by
+
+
+def cpu_note(res: dict[str, Any], sw: dict[str, Any], peer: str | None) -> str:
+    """For a server target: the same comparison in server CPU per request, and
+    whether the load generator, not the server, set sockweb's pace."""
+    if res.get("kind") != "server" or peer is None:
+        return ""
+    other = entry(res, peer)
+    try:
+        mine = statistics.median(metric(sw, "cpu_us_per_req"))
+        theirs = statistics.median(metric(other, "cpu_us_per_req")) if other else 0.0
+        load = statistics.median(100 * x["load_cpu_s"] / x["wall_s"] for x in sw["samples"])
+    except (KeyError, ValueError, ZeroDivisionError, statistics.StatisticsError):
+        return ""
+    note = f"; in server CPU per request {theirs / mine:.2f}x" if mine and theirs else ""
+    if load >= 95:
+        note += f" (wrk at {load:.0f}% of its core: the load set the pace)"
+    return note
 
 
 def chart(results: list[dict[str, Any]], path: Path) -> bool:
