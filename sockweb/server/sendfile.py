@@ -13,13 +13,16 @@ unsupported), slices are read in blocks and written through the transport.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
+import socket
 from collections.abc import Awaitable, Callable
 
 from .response import FileSlice, Part
 
 BLOCK = 256 * 1024
+_CORK: int | None = getattr(socket, "TCP_CORK", None)
 
 
 class FileShrank(Exception):
@@ -42,8 +45,27 @@ class BodySender:
         sock = transport.get_extra_info("socket")
         self._native = sock is not None and transport.get_extra_info("sslcontext") is None
         self._sock_fd = sock.fileno() if sock is not None else -1
+        self._tcp = self._native and sock.family in (socket.AF_INET, socket.AF_INET6)
 
     async def send(self, parts: list[Part]) -> None:
+        # Like nginx's tcp_nopush: with the socket corked, the head and the
+        # file's first bytes leave in full segments instead of a small one
+        # first; uncorking at the end pushes out the tail.
+        cork = self._tcp and _CORK is not None and len(parts) > 1
+        if cork:
+            self._cork(1)
+        try:
+            await self._send(parts)
+        finally:
+            if cork:
+                self._cork(0)
+
+    def _cork(self, on: int) -> None:
+        sock = self._transport.get_extra_info("socket")
+        with contextlib.suppress(OSError):  # closed meanwhile
+            sock.setsockopt(socket.IPPROTO_TCP, _CORK, on)
+
+    async def _send(self, parts: list[Part]) -> None:
         for part in parts:
             if isinstance(part, bytes):
                 self._transport.write(part)
