@@ -229,7 +229,7 @@ class HttpProtocol(asyncio.Protocol):
                 break  # bytes after a closing response are dropped
             cls = event.__class__
             if cls is RequestHead:
-                head = cast(RequestHead, event)
+                head: RequestHead = event  # type: ignore[assignment]  # no cast() call here
                 if app is not None:
                     self._app_request(head)
                     continue
@@ -269,10 +269,10 @@ class HttpProtocol(asyncio.Protocol):
             elif cls is Data:
                 sink = self._sink
                 if sink is not None:
-                    sink.feed_body(cast(Data, event).data)
+                    sink.feed_body(event.data)  # type: ignore[union-attr]
                 # static and hello handlers take no body: counted, dropped
             elif cls is Upgraded:
-                self._upgraded(cast(Upgraded, event).data)
+                self._upgraded(event.data)  # type: ignore[union-attr]
                 return
             elif isinstance(event, RemoteProtocolError):
                 self._msg_open = False
