@@ -339,7 +339,7 @@ class Client:
             request, head.status, head.reason.decode("latin-1"),
             _VERSIONS.get(version) or f"HTTP/{version}", head.headers, conn.iter_body(),
             on_close=on_close, max_content_size=self.max_content_size,
-            elapsed=time.monotonic() - started)
+            elapsed=time.monotonic() - started, copy_body=conn.copy_body)
 
     def _exchange(self, conn: Connection, request: Request, proxy: str | None) -> Any:
         url = request.url

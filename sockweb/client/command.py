@@ -191,7 +191,8 @@ def _run(args: argparse.Namespace) -> int:
 
     out = sys.stdout.buffer
     tty = sys.stdout.isatty() and output_path is None
-    trace = _Trace(sys.stderr if args.verbose else None, out if args.raw else None)
+    trace = _Trace(sys.stderr if args.verbose else None, out if args.raw else None) \
+        if args.verbose or args.raw else None
     deadline = time.monotonic() + args.max_time if args.max_time else None
     read_timeout = args.max_time or 60.0
     client = Client(
@@ -312,10 +313,7 @@ def _show(response: Any, out: IO[bytes], tty: bool, args: argparse.Namespace,
     if args.head or response.request.method == "HEAD":
         return
     if not tty:
-        for chunk in response.iter_bytes():
-            _check_deadline(deadline)
-            out.write(chunk)
-        out.flush()
+        _write_body(response, out, lambda _: _check_deadline(deadline))
         return
     chunks = response.iter_bytes()
     first = next(chunks, b"")
@@ -348,15 +346,19 @@ def _save(response: Any, path: str, resume_from: int, args: argparse.Namespace,
         else None
     show = sys.stderr.isatty() and not args.silent
     progress = _Progress(expected, resume_from if append else 0) if show else None
-    written = resume_from if append else 0
+    start = resume_from if append else 0
+    written = start
+
+    def on_progress(done: int) -> None:
+        nonlocal written
+        written = start + done
+        _check_deadline(deadline)
+        if progress:
+            progress.update(written)
+
     try:
         with open(path, "ab" if append else "wb") as f:
-            for chunk in response.iter_bytes():
-                _check_deadline(deadline)
-                f.write(chunk)
-                written += len(chunk)
-                if progress:
-                    progress.update(written)
+            _write_body(response, f, on_progress)
     except IncompleteBody as exc:
         if progress:
             progress.done()
@@ -367,6 +369,23 @@ def _save(response: Any, path: str, resume_from: int, args: argparse.Namespace,
             written, expected) from exc
     if progress:
         progress.done()
+
+
+def _write_body(response: Any, out: IO[bytes], on_progress: Callable[[int], None]) -> None:
+    """The body to ``out``: through its file descriptor (Response.write_to,
+    zero-copy where the system allows) unless it has none."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        written = 0
+        for chunk in response.iter_bytes():
+            out.write(chunk)
+            written += len(chunk)
+            on_progress(written)
+        out.flush()
+        return
+    out.flush()
+    response.write_to(fd, on_progress)
 
 
 class _Progress:

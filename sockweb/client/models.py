@@ -13,6 +13,7 @@ from typing import Any
 
 from ..http.headers import Headers
 from ..http.urls import URL
+from .connection import write_all
 from .decoding import BodyTooLarge, decode_text, make_decoder
 from .errors import HTTPStatusError
 
@@ -45,6 +46,7 @@ class Response:
         on_close: Callable[[bool], None] | None = None,
         max_content_size: int | None = None,
         elapsed: float = 0.0,
+        copy_body: Callable[[int, Callable[[int], None] | None], int] | None = None,
     ) -> None:
         self.request = request
         self.url = request.url
@@ -56,6 +58,7 @@ class Response:
         self.elapsed = elapsed
         self.max_content_size = max_content_size
         self._raw = raw
+        self._copy_body = copy_body  # the connection's zero-copy path, for write_to()
         self._on_close = on_close
         self._content: bytes | None = None
         self._consumed = False
@@ -148,6 +151,37 @@ class Response:
             raise
         self._finish(complete=True)
         return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def write_to(self, fd: int, progress: Callable[[int], None] | None = None) -> int:
+        """Write the body, decoded, to the file descriptor ``fd``; returns its length.
+
+        ``progress`` is called with the bytes written so far. A body with no
+        content coding goes from the socket to ``fd`` without passing through
+        Python where the connection can (Connection.copy_body); OSError is a
+        failure to write ``fd``.
+        """
+        length = self.headers.get_raw(b"content-length")
+        if (self._content is not None or self._consumed or self._copy_body is None
+                or "content-encoding" in self.headers or length is None
+                or not length.isdigit()):
+            written = 0
+            for chunk in self.iter_bytes():
+                written += write_all(fd, chunk)
+                if progress is not None:
+                    progress(written)
+            return written
+        limit = self.max_content_size
+        if limit is not None and int(length) > limit:
+            self.close()
+            raise BodyTooLarge(f"response body larger than {limit} bytes")
+        self._consumed = True
+        try:
+            written = self._copy_body(fd, progress)
+        except BaseException:
+            self._finish(complete=False)
+            raise
+        self._finish(complete=True)
+        return written
 
     @property
     def content(self) -> bytes:

@@ -68,6 +68,8 @@ def docroot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "data.json").write_text('{"hello": "world"}\n')
     (root / "binary.bin").write_bytes(bytes(range(256)) * 64)
     (root / "big.bin").write_bytes(os.urandom(1024 * 1024) * 3)
+    # Past the 1 MiB a splice or a recv_into moves at once, many times over.
+    (root / "large.bin").write_bytes(os.urandom(4 * 1024 * 1024) * 12 + b"tail")
     (root / "page.gz").write_bytes(gzip.compress(b"already gzipped\n"))
     (root / "sub").mkdir()
     (root / "sub" / "a file.txt").write_text("space in the name\n")

@@ -333,6 +333,37 @@ def test_nginx_big_file_streamed(nginx: Peer, docroot: Path) -> None:
         assert idle(client) == 1  # read to its end: the connection went back
 
 
+@pytest.mark.parametrize("name", ["large.bin", "binary.bin", "text.txt"])
+def test_write_to_a_file_then_the_connection_is_reused(nginx: Peer, docroot: Path,
+                                                      tmp_path: Path, name: str) -> None:
+    """write_to: large.bin goes the zero-copy way (splice), binary.bin came
+    whole with its head, text.txt is gzipped and chunked (decoded in Python).
+    The connection serves the next request either way."""
+    target = tmp_path / "out"
+    seen: list[int] = []
+    with Client() as client:
+        with client.stream("GET", f"{nginx.url}/{name}") as response, \
+                open(target, "wb") as f:
+            written = response.write_to(f.fileno(), seen.append)
+        assert target.read_bytes() == (docroot / name).read_bytes()
+        assert written == seen[-1] == len(target.read_bytes())
+        assert seen == sorted(seen)
+        port = pooled_port(client, f"{nginx.url}/data.json")
+        assert port is not None  # read to its end: the connection went back
+        again = client.get(f"{nginx.url}/data.json")
+        assert again.json() == {"hello": "world"}
+        assert pooled_port(client, f"{nginx.url}/data.json") == port
+
+
+def test_write_to_refuses_a_body_over_max_content_size(nginx: Peer, tmp_path: Path) -> None:
+    with Client(max_content_size=1000) as client, open(tmp_path / "out", "wb") as f:
+        response = client.get(f"{nginx.url}/large.bin", stream=True)
+        with pytest.raises(BodyTooLarge):
+            response.write_to(f.fileno())
+        assert idle(client) == 0  # unread: the connection was closed, not pooled
+    assert (tmp_path / "out").read_bytes() == b""
+
+
 def test_nginx_range_rfc9110_14_2(nginx: Peer, docroot: Path) -> None:
     data = (docroot / "binary.bin").read_bytes()
     with Client() as client:

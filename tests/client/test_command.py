@@ -272,6 +272,91 @@ def test_remote_name(nginx: Peer, docroot: Path, tmp_path: Path) -> None:
     assert (tmp_path / "binary.bin").read_bytes() == (docroot / "binary.bin").read_bytes()
 
 
+# -- large bodies: the zero-copy path (os.splice) and its fallbacks ------------------
+
+
+def test_large_file_matches_curl_to_a_file_a_pipe_and_dev_null(
+        nginx: Peer, docroot: Path, tmp_path: Path) -> None:
+    url = f"{nginx.url}/large.bin"
+    original = (docroot / "large.bin").read_bytes()
+    ours, theirs = tmp_path / "ours", tmp_path / "curl"
+    proc = sockweb("-o", str(ours), url)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b""
+    assert curl("-o", str(theirs), url).returncode == 0
+    assert ours.read_bytes() == theirs.read_bytes() == original
+    piped = sockweb(url)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == original
+    null = sockweb("-o", os.devnull, url)
+    assert null.returncode == 0 and null.stderr == b"", null.stderr
+
+
+def _serve_body(head: bytes, pieces: list[bytes], end: str) -> Callable[[socket.socket, bytes],
+                                                                        None]:
+    """A handler that sends ``head``, then ``pieces``, then closes (FIN), resets
+    (RST) or holds the connection open (``end``)."""
+    def handler(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(head)
+        for piece in pieces:
+            conn.sendall(piece)
+        if end == "hold":
+            time.sleep(3)
+        elif end == "rst":
+            time.sleep(0.3)  # let the client read what was sent before the RST
+            reset(conn)
+    return handler
+
+
+LARGE = os.urandom(1 << 20) * 6 + b"end"
+
+
+@pytest.mark.parametrize("framing", ["chunked", "close"])
+def test_large_body_without_content_length_matches_curl(tmp_path: Path, framing: str) -> None:
+    if framing == "chunked":
+        head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        pieces = [b"%x\r\n%b\r\n" % (len(LARGE[i:i + 100_000]), LARGE[i:i + 100_000])
+                  for i in range(0, len(LARGE), 100_000)] + [b"0\r\n\r\n"]
+    else:
+        head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+        pieces = [LARGE]
+    ours, theirs = tmp_path / "ours", tmp_path / "curl"
+    with RawServer(_serve_body(head, pieces, "close")) as server:
+        proc = sockweb("-o", str(ours), server.url)
+        assert curl("-o", str(theirs), server.url).returncode == 0
+    assert proc.returncode == 0, proc.stderr
+    assert ours.read_bytes() == theirs.read_bytes() == LARGE
+
+
+@pytest.mark.parametrize("end", ["fin", "rst"])
+def test_large_body_cut_short_keeps_what_came_like_curl(tmp_path: Path, end: str) -> None:
+    sent = LARGE[:(5 << 20) + 12345]
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(LARGE)
+    ours, theirs = tmp_path / "ours", tmp_path / "curl"
+    with RawServer(_serve_body(head, [sent], end)) as server:
+        proc = sockweb("-o", str(ours), server.url)
+        theirs_proc = curl("-o", str(theirs), server.url)
+    line = assert_one_error_line(proc, 18)
+    assert f"after {len(sent)} bytes of {len(LARGE)}" in line, line
+    assert theirs_proc.returncode in (18, 56)  # curl: 56 for the RST
+    assert ours.read_bytes() == theirs.read_bytes() == sent
+
+
+def test_large_body_that_stalls_times_out(tmp_path: Path) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(LARGE)
+    target = tmp_path / "f"
+    with RawServer(_serve_body(head, [LARGE[:3 << 20]], "hold")) as server:
+        proc = sockweb("--max-time", "1", "-o", str(target), server.url)
+    assert_one_error_line(proc, 28)
+    assert LARGE.startswith(target.read_bytes())
+
+
+def test_large_body_to_a_full_disk_exits_23(nginx: Peer) -> None:
+    proc = sockweb("-o", "/dev/full", f"{nginx.url}/large.bin")
+    line = assert_one_error_line(proc, 23)
+    assert "cannot write output" in line, line
+
+
 # -- -C -: a cut transfer, then the resume -----------------------------------------
 
 
@@ -675,6 +760,27 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(nginx: Peer, docroot: Pat
 
 
 # -- starting fast ------------------------------------------------------------------------
+
+
+def test_plain_http_get_imports_only_what_it_needs(nginx: Peer) -> None:
+    """What `sockweb get http://...` must not import: TLS, JSON, email and
+    cookie machinery, urllib.request, compression libraries, dataclasses (and
+    with it inspect), the socket module's enums, threading, shutil."""
+    def imports(*args: str) -> set[str]:
+        proc = subprocess.run([sys.executable, "-X", "importtime", *args],
+                              capture_output=True, env=ENV, timeout=TIMEOUT)
+        assert proc.returncode == 0, proc.stderr
+        return {line.rsplit("|", 1)[1].strip() for line in proc.stderr.decode().splitlines()
+                if line.startswith("import time:") and "|" in line}
+
+    # What the interpreter loads before any of ours (site, .pth files) is not ours.
+    imported = imports("-m", "sockweb", "get", f"{nginx.url}/data.json") - imports("-c", "pass")
+    assert "sockweb.client.connection" in imported
+    heavy = {"ssl", "_ssl", "json", "email", "http.cookiejar", "http.client",
+             "urllib.request", "zlib", "brotli", "zstandard", "dataclasses", "inspect",
+             "socket", "threading", "shutil", "secrets", "base64", "ipaddress",
+             "encodings.idna", "sockweb.http.limits"}
+    assert imported & heavy == set(), sorted(imported & heavy)
 
 
 def test_help_imports_nothing_heavy() -> None:
