@@ -98,31 +98,48 @@ def _print(args: argparse.Namespace) -> int:
     gc.disable()
     from ..client.errors import exit_code
     from ..http.errors import ProtocolError, SockwebError
-    from .load import load
+    from .load import ACCEPT, Stylesheets, load, to_url
 
+    client = None
     try:
-        got = load(args.url, verify=not args.insecure, cacert=args.cacert)
+        if not to_url(args.url).startswith("file:"):
+            # One client for the page and its style sheets (made only for http:
+            # `browse --dump file.html` imports no sockets).
+            from ..client.api import Client
+
+            client = Client(headers={"Accept": ACCEPT}, verify=not args.insecure,
+                            cacert=args.cacert)
+        got = load(args.url, client, verify=not args.insecure, cacert=args.cacert)
+        if args.source:
+            sys.stdout.buffer.write(got.body)
+            sys.stdout.buffer.flush()
+            return 0
+        from .layout import render_rows
+
+        width = args.width or default_width()
+        ctype = got.content_type
+        if ctype and not ctype.lower().startswith(("text/", "application/xhtml")) and \
+                not ctype.lower().split(";")[0].endswith(("json", "xml", "javascript")):
+            print(f"sockweb: {got.url} is {ctype.split(';')[0]} ({len(got.body)} bytes), "
+                  "not a page: use sockweb get -o FILE to save it", file=sys.stderr)
+            return 0
+        sheets = Stylesheets(client, verify=not args.insecure, cacert=args.cacert)
+        try:
+            page, texts = render_rows(got.body, got.url, width, content_type=ctype or None,
+                                      fetch=sheets)
+        finally:
+            sheets.close()
     except ProtocolError as exc:
         print(f"sockweb: malformed response: {exc}", file=sys.stderr)
         return 8
     except SockwebError as exc:
         print(f"sockweb: {exc}", file=sys.stderr)
         return exit_code(exc)
-    if args.source:
-        sys.stdout.buffer.write(got.body)
-        sys.stdout.buffer.flush()
-        return 0
-    from .layout import render_rows
+    finally:
+        if client is not None:
+            client.close()
     from .paint import dump_pieces
 
-    width = args.width or default_width()
-    ctype = got.content_type
-    if ctype and not ctype.lower().startswith(("text/", "application/xhtml")) and \
-            not ctype.lower().split(";")[0].endswith(("json", "xml", "javascript")):
-        print(f"sockweb: {got.url} is {ctype.split(';')[0]} ({len(got.body)} bytes), "
-              "not a page: use sockweb get -o FILE to save it", file=sys.stderr)
-        return 0
-    page, texts = render_rows(got.body, got.url, width, content_type=ctype or None)
     write = sys.stdout.write
     for piece in dump_pieces(page, texts):
         write(piece)

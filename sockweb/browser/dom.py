@@ -19,19 +19,30 @@ What is never shown, decided here:
 * ``noscript`` *is* shown: sockweb runs no scripts, so it is the page meant
   for it (lynx and w3m agree; Lexbor parses it as markup, scripting off);
 * ``aria-hidden="true"`` *is* shown: it hides from screen readers only, and
-  a graphical browser draws it (so does ``innerText``).
+  a graphical browser draws it (so does ``innerText``);
+* elements that the page's style sheets hide (``<style>``, ``<link
+  rel=stylesheet>``; css.py says which rules count): found only when the
+  page has a sheet, so a page without one pays nothing.
+
+The same query finds ``<meta http-equiv=refresh>`` (:func:`refresh_target`),
+which --dump shows at the top, as lynx does, and the UI follows.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..client.decoding import charset_from_content_type, decode_text
 from ..http.urls import URL, InvalidURL
 
-__all__ = ["Document", "LexborNode", "Mark", "collapse", "decode", "parse", "resolve_url"]
+if TYPE_CHECKING:
+    from .css import Fetch
+
+__all__ = ["Document", "LexborNode", "Mark", "collapse", "decode", "parse", "refresh_target",
+           "resolve_url"]
 
 # Elements whose content is never rendered.
 SKIP = frozenset({
@@ -39,14 +50,17 @@ SKIP = frozenset({
     "-comment", "title", "meta", "link", "base", "param", "source", "track",
 })
 
-# A node needs layout's attention if it is one of these (the CSS query below).
-_MARKED = "[id], a[name], [hidden], [style]"
+# A node needs layout's attention if it is one of these (the CSS query below); the
+# last three are the page's style sheets and refreshes, found in the same walk.
+_MARKED = "[id], a[name], [hidden], [style], style, link[rel], meta[http-equiv]"
+_OWN_STYLE = re.compile(r"(?:^|;)\s*(display|visibility)\s*:", re.IGNORECASE)
 _DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.IGNORECASE)
 _VISIBILITY = re.compile(r"(?:^|;)\s*visibility\s*:\s*(hidden|collapse)", re.IGNORECASE)
 _WHITE_SPACE = re.compile(
     r"(?:^|;)\s*white-space\s*:\s*(normal|nowrap|pre-wrap|pre-line|pre|break-spaces)",
     re.IGNORECASE)
 _LIST_STYLE = re.compile(r"(?:^|;)\s*list-style(?:-type)?\s*:\s*none", re.IGNORECASE)
+_HEAD_TAGS = frozenset({"style", "link", "meta"})
 # CSS collapses only these; U+00A0 and the other Unicode spaces stay.
 _CSS_SPACE = re.compile(r"[ \t\n\r\f]+")
 
@@ -69,15 +83,17 @@ class Mark:
 class Document:
     """A parsed page: the tree, its address, what links resolve against, its marks."""
 
-    __slots__ = ("tree", "url", "base", "title", "marks")
+    __slots__ = ("tree", "url", "base", "title", "marks", "refresh")
 
     def __init__(self, tree: LexborHTMLParser, url: str, base: URL | None, title: str,
-                 marks: dict[int, Mark]) -> None:
+                 marks: dict[int, Mark], refresh: list[tuple[int, str]] | None = None) -> None:
         self.tree = tree
         self.url = url  # the document's address
         self.base = base  # what links resolve against (<base href> applied)
         self.title = title
         self.marks = marks
+        # <meta http-equiv=refresh>s: (seconds, absolute URL), in document order
+        self.refresh = [] if refresh is None else refresh
 
     @property
     def root(self) -> LexborNode | None:
@@ -117,8 +133,12 @@ def utf8_body(body: bytes, content_type: str | None) -> bytes | None:
     return body if label in _UTF8 else None
 
 
-def parse(html: str | bytes, url: str) -> Document:
-    """Parse ``html``: text, or UTF-8 bytes (see :func:`utf8_body`)."""
+def parse(html: str | bytes, url: str, fetch: Fetch | None = None) -> Document:
+    """Parse ``html``: text, or UTF-8 bytes (see :func:`utf8_body`).
+
+    ``fetch`` reads the linked style sheets (load.Stylesheets); without it only
+    the page's own ``<style>`` elements are read.
+    """
     tree = LexborHTMLParser(html)
     base: URL | None
     try:
@@ -130,7 +150,95 @@ def parse(html: str | bytes, url: str) -> Document:
         base = resolve_base(base, href.attributes.get("href") or "")
     title_node = tree.css_first("title")
     title = collapse(title_node.text()) if title_node is not None else ""
-    return Document(tree, url, base, title, _marks(tree))
+    extra: list[LexborNode] = []
+    marks = _marks(tree, extra)
+    refresh: list[tuple[int, str]] = []
+    if extra:
+        sheets: list[tuple[str, str]] = []
+        for node in extra:
+            _head_element(node, base, url, fetch, sheets, refresh)
+        if sheets:
+            _hide_styled(tree, marks, sheets, fetch)
+    return Document(tree, url, base, title, marks, refresh)
+
+
+def _head_element(node: LexborNode, base: URL | None, url: str, fetch: Fetch | None,
+                  sheets: list[tuple[str, str]], refresh: list[tuple[int, str]]) -> None:
+    """A <style>, <link> or <meta http-equiv>: its sheet or its refresh, if it has one."""
+    from .css import media_applies
+
+    attrs = node.attributes
+    tag = node.tag
+    if tag == "meta":
+        if (attrs.get("http-equiv") or "").strip().lower() == "refresh":
+            found = refresh_target(attrs.get("content") or "")
+            if found is not None:
+                refresh.append((found[0], resolve_url(base, found[1]) if found[1] else
+                                str(base) if base is not None else url))
+        return
+    if (attrs.get("type") or "text/css").strip().lower() != "text/css" or \
+            "disabled" in attrs or not media_applies(attrs.get("media")):
+        return
+    sheet_url = str(base) if base is not None else url
+    if tag == "style":
+        sheets.append((node.text(deep=True), sheet_url))
+        return
+    rel = (attrs.get("rel") or "").lower().split()
+    href = (attrs.get("href") or "").strip()
+    if fetch is None or "stylesheet" not in rel or "alternate" in rel or not href:
+        return
+    target = resolve_url(base, href)
+    text = fetch(target)
+    if text is not None:
+        sheets.append((text, target))
+
+
+def _hide_styled(tree: LexborHTMLParser, marks: dict[int, Mark], sheets: list[tuple[str, str]],
+                 fetch: Fetch | None) -> None:
+    """Mark hidden what the page's sheets hide (css.py)."""
+    from . import css
+
+    for node in css.hidden_nodes(tree, css.rules(sheets, fetch), _own_style):
+        mark = marks.get(node.mem_id)
+        if mark is None:
+            marks[node.mem_id] = Mark(hidden=True)
+        else:
+            mark.hidden = True
+
+
+def _own_style(node: LexborNode) -> set[str]:
+    """Of display and visibility, what an element's style= attribute sets."""
+    style = node.attributes.get("style")
+    return {p.lower() for p in _OWN_STYLE.findall(style)} if style else set()
+
+
+_REFRESH_URL = re.compile(r"url\s*=\s*", re.IGNORECASE)
+
+
+def refresh_target(content: str) -> tuple[int, str] | None:
+    """A ``<meta http-equiv=refresh>``'s content as (seconds, URL as written; "" for the
+    page itself), or None if it is not one: the HTML Standard's shared declarative
+    refresh steps (``5``, ``0; url=x.html``, ``3, 'x.html'``, ``1;URL="x"``)."""
+    text = content.lstrip(" \t\n\f\r")
+    digits = re.match(r"[0-9]*", text)
+    time = digits.group() if digits is not None else ""
+    if not time and not text.startswith("."):
+        return None
+    rest = text[len(time):].lstrip("0123456789.")
+    if rest and rest[0] not in ";, \t\n\f\r":
+        return None
+    rest = rest.lstrip(" \t\n\f\r")
+    if rest[:1] in (";", ","):
+        rest = rest[1:].lstrip(" \t\n\f\r")
+    seconds = int(time) if time else 0
+    if not rest:
+        return seconds, ""
+    found = _REFRESH_URL.match(rest)
+    if found is not None:
+        rest = rest[found.end():]
+    if rest[:1] in ("'", '"'):
+        rest = rest[1:].partition(rest[0])[0]
+    return seconds, rest.strip(" \t\n\f\r")
 
 
 def resolve_base(base: URL | None, href: str) -> URL | None:
@@ -158,9 +266,13 @@ def collapse(text: str) -> str:
     return _CSS_SPACE.sub(" ", text).strip(" ")
 
 
-def _marks(tree: LexborHTMLParser) -> dict[int, Mark]:
+def _marks(tree: LexborHTMLParser, extra: list[LexborNode]) -> dict[int, Mark]:
+    """What each element's attributes change; <style>, <link>, <meta> go to ``extra``."""
     marks: dict[int, Mark] = {}
     for node in tree.css(_MARKED):
+        if node.tag in _HEAD_TAGS:
+            extra.append(node)
+            continue
         attrs = node.attributes
         anchor = attrs.get("id") or (attrs.get("name") if node.tag == "a" else None)
         hidden = "hidden" in attrs

@@ -26,7 +26,7 @@ four, ``<blockquote>`` four.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import dom
 from .controls import ControlsMixin
@@ -34,8 +34,11 @@ from .dom import LexborNode
 from .flow import BLANK, PLAIN, Block, Flow, Rule, St, render_blocks
 from .flow import render_rows as render_rows_of
 from .inline import INLINE_STYLE, InlineMixin
-from .model import BOLD, HEADING, Page
+from .model import BOLD, HEADING, LINK, Link, Page
 from .tables import TablesMixin
+
+if TYPE_CHECKING:
+    from .css import Fetch
 
 __all__ = ["layout", "render", "render_rows", "text_page"]
 
@@ -403,6 +406,8 @@ def _boxes(document: dom.Document, width: int) -> tuple[Page, list[Block], list[
     anchors left at its end."""
     page = Page(document.url, document.title, width=max(width, 10))
     builder = _Builder(document, page)
+    if document.refresh:
+        _refresh_lines(document, builder)
     root = document.root
     if root is not None:
         builder.walk(root)
@@ -411,23 +416,37 @@ def _boxes(document: dom.Document, width: int) -> tuple[Page, list[Block], list[
     return page, builder.blocks, builder.anchors
 
 
+def _refresh_lines(document: dom.Document, builder: _Builder) -> None:
+    """A page that refreshes says so first, as lynx does: ``REFRESH(5 sec): [1]URL``."""
+    links = builder.page.links
+    for seconds, url in document.refresh:
+        number = len(links) + 1
+        links.append(Link(number, url, url))
+        builder.add_block(Flow(0, None, [(f"REFRESH({seconds} sec): ", PLAIN),
+                                         (f"[{number}]{url}", (frozenset({LINK}), number, None))]))
+    builder.blank()
+
+
 def render(body: bytes, url: str, width: int = 80, *,
-           content_type: str | None = "text/html") -> Page:
-    """Bytes as received -> a Page: HTML laid out, other text shown as it is."""
-    document = _document(body, url, content_type)
+           content_type: str | None = "text/html", fetch: Fetch | None = None) -> Page:
+    """Bytes as received -> a Page: HTML laid out, other text shown as it is.
+
+    ``fetch`` reads linked style sheets (load.Stylesheets); None: only <style>.
+    """
+    document = _document(body, url, content_type, fetch)
     if document is None:
         return text_page(dom.decode(body, content_type or "text/html"), url, width)
     return layout(document, width)
 
 
-def render_rows(body: bytes, url: str, width: int = 80, *,
-                content_type: str | None = "text/html") -> tuple[Page, list[str | None]]:
+def render_rows(body: bytes, url: str, width: int = 80, *, content_type: str | None = "text/html",
+                fetch: Fetch | None = None) -> tuple[Page, list[str | None]]:
     """What ``flow.rows(render(...).lines)`` is, and the page without its lines.
 
     For ``--dump``, which wants only the text: no Line or Span is made (on a
     page of 16,000 lines that is a fifth of the time after parsing).
     """
-    document = _document(body, url, content_type)
+    document = _document(body, url, content_type, fetch)
     if document is None:
         page = Page(url, width=max(width, 10))
         text = dom.decode(body, content_type or "text/html")
@@ -436,13 +455,14 @@ def render_rows(body: bytes, url: str, width: int = 80, *,
     return page, render_rows_of(blocks, page.width)
 
 
-def _document(body: bytes, url: str, content_type: str | None) -> dom.Document | None:
+def _document(body: bytes, url: str, content_type: str | None,
+              fetch: Fetch | None = None) -> dom.Document | None:
     """The parsed page, or None for a body that is not HTML."""
     content_type = content_type or "text/html"
     kind = content_type.split(";")[0].strip().lower()
     if "html" in kind or not kind:
         raw = dom.utf8_body(body, content_type)
-        return dom.parse(raw if raw is not None else dom.decode(body, content_type), url)
+        return dom.parse(raw if raw is not None else dom.decode(body, content_type), url, fetch)
     return None
 
 

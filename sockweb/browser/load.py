@@ -23,10 +23,20 @@ from ..http.urls import URL, InvalidURL
 if TYPE_CHECKING:
     from ..client.api import Client
 
-__all__ = ["ACCEPT", "FileError", "Resource", "load", "sniff", "to_url"]
+__all__ = ["ACCEPT", "FileError", "Resource", "Stylesheets", "load", "sniff", "to_url"]
 
 # Pages, not APIs: ask for HTML first, as browsers do.
 ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.8"
+
+
+# Style sheets (css.py reads them for what they hide). Bounded so that a page
+# with a slow or huge sheet is shown soon anyway, without it: browsers wait
+# for sheets, but a text browser loses little by not.
+STYLESHEET_ACCEPT = "text/css,*/*;q=0.1"  # Chromium's and Firefox's Accept for a sheet
+STYLESHEET_BYTES = 512 * 1024  # decoded; Bootstrap 5's whole sheet is 230 KB, unminified
+STYLESHEET_COUNT = 8  # sheets per page, @imports included (a Sphinx page links 2, imports 3)
+STYLESHEET_TIMEOUT = (2.0, 3.0)  # connect, read, per sheet
+STYLESHEET_BUDGET = 5.0  # seconds for all of a page's sheets together
 
 
 class FileError(TransportError):
@@ -163,3 +173,88 @@ def sniff(data: bytes) -> str:
     if b"\0" in data[:1024]:
         return "application/octet-stream"
     return "text/plain"
+
+
+class Stylesheets:
+    """Fetches a page's style sheets for css.py: ``sheets(url)`` is the sheet's text or
+    None, never an exception (a failure only means the sheet is not applied).
+
+    Files are read from disk; http(s) goes through ``client`` (the page's own,
+    so its cookies and connections), or one made at the first need and closed
+    by :meth:`close`. What was fetched is kept, so laying the page out again
+    for a new width fetches nothing; past :data:`STYLESHEET_COUNT` sheets,
+    :data:`STYLESHEET_BUDGET` seconds or a sheet of :data:`STYLESHEET_BYTES`,
+    nothing more is fetched.
+    """
+
+    def __init__(self, client: Client | None = None, *, verify: bool = True,
+                 cacert: str | None = None) -> None:
+        self.client = client
+        self._own = client is None
+        self._verify = verify
+        self._cacert = cacert
+        self.fetched: dict[str, str | None] = {}
+        self._spent = 0.0
+
+    def __call__(self, url: str) -> str | None:
+        if url in self.fetched:
+            return self.fetched[url]
+        if len(self.fetched) >= STYLESHEET_COUNT or self._spent >= STYLESHEET_BUDGET:
+            return None
+        started = time.monotonic()
+        try:
+            text = self._fetch(url.partition("#")[0])
+        except Exception:  # a sheet that fails is a sheet not applied
+            text = None
+        self._spent += time.monotonic() - started
+        self.fetched[url] = text
+        return text
+
+    def _fetch(self, url: str) -> str | None:
+        if url.lower().startswith("file:"):
+            got = _load_file(URL.parse(url), time.monotonic())
+            if len(got.body) > STYLESHEET_BYTES or "html" in got.content_type:
+                return None
+            return _css_text(got.body, None)
+        if not url.lower().startswith(("http:", "https:")):
+            return None
+        if self.client is None:
+            from ..client.api import Client
+
+            self.client = Client(verify=self._verify, cacert=self._cacert)
+        left = STYLESHEET_BUDGET - self._spent
+        timeout = (min(STYLESHEET_TIMEOUT[0], left), min(STYLESHEET_TIMEOUT[1], left))
+        with self.client.stream("GET", url, headers={"Accept": STYLESHEET_ACCEPT},
+                                timeout=timeout) as response:
+            ctype = response.headers.get("content-type") or ""
+            if not 200 <= response.status < 300 or "html" in ctype.lower():
+                return None
+            parts: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > STYLESHEET_BYTES:
+                    return None
+                parts.append(chunk)
+        return _css_text(b"".join(parts), ctype)
+
+    def close(self) -> None:
+        if self._own and self.client is not None:
+            self.client.close()
+            self.client = None
+
+
+def _css_text(data: bytes, content_type: str | None) -> str:
+    """A sheet's bytes as text: a BOM, then the charset its Content-Type gives, else UTF-8
+    (CSS Syntax's order, without @charset, which is all but unused beside UTF-8)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    if data.startswith((b"\xfe\xff", b"\xff\xfe")):
+        return data.decode("utf-16", "replace")
+    from ..client.decoding import charset_from_content_type
+
+    label = charset_from_content_type(content_type) if content_type else None
+    try:
+        return data.decode(label or "utf-8", "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")

@@ -49,6 +49,9 @@ class Document:
     top: int = 0  # first line on screen; kept so back returns to it
     focus: int | None = None  # the highlighted link or field (the UI's index)
     defaults: list[tuple[str, bool, list[bool]]] = field(default_factory=list)
+    # The page's style sheets as fetched (css.py reads what they hide); kept so
+    # that laying the page out again for a new width fetches nothing.
+    styles: load.Stylesheets | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -344,7 +347,7 @@ def fetch(client: Client, request: forms.Submission, width: int) -> Document:
             detail = str(exc) or type(exc).__name__
         return error_document(request.url, title, detail, width, request)
     doc = Document(got.url, got.status, got.reason, got.headers, got.body, got.content_type,
-                   got.elapsed, Page(got.url), request)
+                   got.elapsed, Page(got.url), request, styles=load.Stylesheets(client))
     relayout(doc, width)
     return doc
 
@@ -368,7 +371,8 @@ def render(doc: Document, width: int) -> Page:
                 or kind.endswith(("json", "xml", "javascript"))):
             return _message(doc.url, kind, f"{len(doc.body)} bytes that are not text: "
                             "press s to save them.", width)
-        return layout.render(doc.body, doc.url, width, content_type=doc.content_type or None)
+        return layout.render(doc.body, doc.url, width, content_type=doc.content_type or None,
+                             fetch=doc.styles)
     except Exception as exc:
         # The renderer failed on this page (a bug): show its text rather than nothing.
         lines = [f"[sockweb could not render this page: {type(exc).__name__}: {exc}]", ""]

@@ -1,0 +1,202 @@
+"""Style sheets (css.py, load.Stylesheets) and refreshes, piece by piece and end to end.
+
+The rendering of a page's own ``<style>`` is in the golden files
+(css_hidden, refresh); here are the parser's pieces, the fetching of linked
+sheets from real files and from sockweb's own server, and ``browse --dump``
+over both.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sockweb.browser import css, dom, layout, paint
+from sockweb.browser.load import STYLESHEET_BYTES, STYLESHEET_COUNT, Stylesheets
+from tests.conftest import ServerProcess
+
+
+def selectors(text: str) -> list[tuple[str, str, bool]]:
+    return [(r.selector, r.prop, r.hides) for r in css.rules([(text, "")])]
+
+
+def test_rules_keep_only_display_and_visibility() -> None:
+    sheet = """
+    @charset "utf-8";
+    body { color: red }
+    /* .commented { display: none } */
+    .a, .b > p { display: none; color: blue }
+    .c { display: none; display: block }
+    .d { visibility: hidden !important }
+    .e { DISPLAY : None }
+    .f { display: flex }
+    @media print { .g { display: none } }
+    @media screen { .h { display: none } }
+    @keyframes spin { from { display: none } }
+    .i { content: "{"; display: none }
+    """
+    assert selectors(sheet) == [
+        (".a", "display", True), (".b > p", "display", True), (".c", "display", False),
+        (".d", "visibility", True), (".e", "display", True), (".f", "display", False),
+        (".h", "display", True), (".i", "display", True)]
+
+
+def test_an_unclosed_block_ends_with_the_sheet() -> None:
+    assert selectors(".a { display: none } .b { display: none") == [
+        (".a", "display", True), (".b", "display", True)]
+    assert selectors("} .a { display: none }") == [(".a", "display", True)]
+
+
+def test_selector_lists_split_at_top_level_commas_only() -> None:
+    got = selectors(':is(.a, .b) p, [title="x,y"], .c { display: none }')
+    assert [s for s, _, _ in got] == [":is(.a, .b) p", '[title="x,y"]', ".c"]
+
+
+def test_unmatchable_selectors_are_dropped() -> None:
+    got = selectors("a:hover, a::before, a:after, p:first-child, li:not(.x) { display: none }")
+    assert [s for s, _, _ in got] == ["p:first-child", "li:not(.x)"]
+
+
+@pytest.mark.parametrize(("selector", "expected"), [
+    ("p", (0, 0, 1)), (".a", (0, 1, 0)), ("#x", (1, 0, 0)), ("div.related h3", (0, 1, 2)),
+    ("ul li.x > a[href]", (0, 2, 3)), ("#a .b c", (1, 1, 1)), ("*", (0, 0, 0)),
+    (":where(#x) p", (0, 0, 1)), ("a:not(.x)", (0, 1, 1)), ('a[title="#x .y"]', (0, 1, 1)),
+])
+def test_specificity(selector: str, expected: tuple[int, int, int]) -> None:
+    assert css._specificity(selector) == expected
+
+
+@pytest.mark.parametrize(("media", "applies"), [
+    (None, True), ("", True), ("all", True), ("screen", True), ("Only Screen", True),
+    ("print", False), ("screen, print", True), ("print, all", True),
+    ("screen and (min-width: 800px)", False), ("(max-width: 600px)", False),
+    ("not print", False), ("speech", False),
+])
+def test_media(media: str | None, applies: bool) -> None:
+    assert css.media_applies(media) is applies
+
+
+def test_descendants_of_a_hidden_element_are_hidden_and_controls_kept() -> None:
+    html = ("<style>.box { display: none }</style><div class=box><p>inner <b>bold</b></p>"
+            "<form action=/x><input name=q value=v></form></div><p>after</p>")
+    page = layout.render(html.encode(), "http://example.test/", 80)
+    assert [line.text for line in page.lines] == ["after"]
+    assert [(c.name, c.value) for c in page.controls] == [("q", "v")]
+
+
+def test_a_page_without_sheets_has_no_style_work() -> None:
+    document = dom.parse("<p id=a>x</p><p hidden>y</p>", "http://example.test/")
+    assert len(document.marks) == 2  # the anchor and the hidden attribute, as before
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("5", (5, "")), ("0; url=http://x/", (0, "http://x/")), ("0;URL='a b.html'", (0, "a b.html")),
+    ('3, "x.html"', (3, "x.html")), ("  7 ; url = y.html  ", (7, "y.html")),
+    ("2.5; url=z", (2, "z")), (".5; z", (0, "z")), ("10; x.html", (10, "x.html")),
+    ("abc", None), ("", None), ("5x; url=y", None), ("1; url='q.html'junk", (1, "q.html")),
+])
+def test_refresh_content(content: str, expected: tuple[int, str] | None) -> None:
+    assert dom.refresh_target(content) == expected
+
+
+def test_refresh_resolves_against_the_base() -> None:
+    document = dom.parse('<base href="http://other.test/dir/"><meta http-equiv=refresh '
+                         'content="1; url=next.html"><meta http-equiv=REFRESH content=2>',
+                         "http://example.test/page.html")
+    assert document.refresh == [(1, "http://other.test/dir/next.html"),
+                                (2, "http://other.test/dir/")]
+
+
+# -- linked sheets: real files ------------------------------------------------------------
+
+
+def site_with_sheets(root: Path) -> Path:
+    (root / "css").mkdir(parents=True, exist_ok=True)
+    (root / "css" / "main.css").write_text(
+        '@import url("base.css");\n@import "print.css" print;\n.ad { display: none }\n')
+    (root / "css" / "base.css").write_text(".banner { visibility: hidden }\n")
+    (root / "css" / "print.css").write_text(".article { display: none }\n")
+    page = root / "page.html"
+    page.write_text(
+        '<!doctype html><title>Sheets</title><link rel="stylesheet" href="css/main.css?v=2">'
+        '<link rel="alternate stylesheet" href="css/print.css">'
+        '<link rel="stylesheet" href="missing.css">'
+        '<div class="banner">BANNER</div><div class="ad">ADVERT</div>'
+        '<p class="article">The article.</p>')
+    return page
+
+
+def test_linked_sheets_and_imports_from_files(tmp_path: Path) -> None:
+    page = site_with_sheets(tmp_path)
+    sheets = Stylesheets()
+    rendered = layout.render(page.read_bytes(), page.as_uri(), 80, fetch=sheets)
+    assert paint.dump(rendered) == "The article.\n"
+    assert set(sheets.fetched) == {(tmp_path / "css" / "main.css").as_uri() + "?v=2",
+                                   (tmp_path / "css" / "base.css").as_uri(),
+                                   (tmp_path / "missing.css").as_uri()}
+    assert sheets.fetched[(tmp_path / "missing.css").as_uri()] is None  # ignored, silently
+    again = layout.render(page.read_bytes(), page.as_uri(), 40, fetch=sheets)
+    assert paint.dump(again) == "The article.\n" and len(sheets.fetched) == 3  # kept
+
+
+def test_sheet_limits(tmp_path: Path) -> None:
+    big = tmp_path / "big.css"
+    big.write_bytes(b".big { display: none }\n" + b"/* padding */\n" * (STYLESHEET_BYTES // 14))
+    sheets = Stylesheets()
+    assert sheets(big.as_uri()) is None  # too large: not applied
+    names = []
+    for i in range(STYLESHEET_COUNT + 2):
+        name = tmp_path / f"s{i}.css"
+        name.write_text(f".s{i} {{ display: none }}")
+        names.append(name.as_uri())
+    got = [sheets(url) for url in names]
+    assert sum(text is not None for text in got) == STYLESHEET_COUNT - 1  # big.css counted
+    assert sheets("data:text/css,.x{display:none}") is None  # no scheme we fetch
+
+
+def test_an_import_loop_ends(tmp_path: Path) -> None:
+    (tmp_path / "a.css").write_text('@import "b.css"; .a { display: none }')
+    (tmp_path / "b.css").write_text('@import "a.css"; .b { display: none }')
+    page = tmp_path / "p.html"
+    page.write_text('<link rel=stylesheet href=a.css><p class=a>A</p><p class=b>B</p><p>C</p>')
+    rendered = layout.render(page.read_bytes(), page.as_uri(), 80, fetch=Stylesheets())
+    assert paint.dump(rendered) == "C\n"
+
+
+# -- end to end: sockweb's own server, `browse --dump` -------------------------------------
+
+
+def browse(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="80")
+    return subprocess.run([sys.executable, "-m", "sockweb", "browse", *args],
+                          capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_dump_applies_a_linked_sheet_from_the_server(
+        start_server: Callable[..., ServerProcess], tmp_path: Path) -> None:
+    site_with_sheets(tmp_path)
+    (tmp_path / "huge.css").write_bytes(b".article{display:none}" + b" " * STYLESHEET_BYTES)
+    (tmp_path / "moved.html").write_text(
+        '<meta http-equiv="refresh" content="0; url=page.html"><p>Moved.</p>')
+    (tmp_path / "huge.html").write_text(
+        '<link rel=stylesheet href=huge.css><p class=article>Still here.</p>')
+    server = start_server(str(tmp_path), "--no-access-log")
+    got = browse("--dump", f"{server.url}/page.html")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == "The article.\n" and got.stderr == ""
+    assert "BANNER" not in got.stdout and "ADVERT" not in got.stdout
+    assert browse("--dump", f"{server.url}/huge.html").stdout == "Still here.\n"
+    moved = browse("--dump", f"{server.url}/moved.html")
+    assert moved.stdout == (f"REFRESH(0 sec): [1]{server.url}/page.html\n\nMoved.\n\n"
+                            f"References\n\n   1. {server.url}/page.html\n")
+
+
+def test_dump_of_a_file_applies_its_sheets(tmp_path: Path) -> None:
+    page = site_with_sheets(tmp_path)
+    got = browse("--dump", str(page))
+    assert (got.returncode, got.stdout, got.stderr) == (0, "The article.\n", "")
