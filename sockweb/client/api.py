@@ -22,7 +22,7 @@ from ..http.urls import URL, encode_query
 from .connection import Connection, Socket, Trace, open_socket, wrap_tls
 from .cookies import CookieJar
 from .decoding import accept_encoding
-from .errors import IncompleteBody, ProxyError, ReadError
+from .errors import CACertError, IncompleteBody, ProxyError, ReadError
 from .models import Body, Request, Response
 from .pool import Pool
 from .redirects import MAX_REDIRECTS, REDIRECT_STATUSES
@@ -62,7 +62,11 @@ def ssl_context(verify: bool = True, cacert: str | None = None) -> ssl.SSLContex
     """The system's trust store (or ``cacert``), host names checked, TLS 1.2 and later."""
     import ssl
 
-    context = ssl.create_default_context(cafile=cacert)
+    try:
+        context = ssl.create_default_context(cafile=cacert)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise CACertError(f"cannot use the CA certificates in {cacert}: {reason}") from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if not verify:
         context.check_hostname = False
@@ -239,10 +243,12 @@ class Client:
             fields = list(data.items()) if isinstance(data, Mapping) else []
             body, ctype = encode_multipart(fields, files)
             merged.set("Content-Type", ctype)
+        elif data is None:
+            pass
         elif isinstance(data, bytes | str):
             body = data.encode() if isinstance(data, str) else data
             merged.set("Content-Type", "application/x-www-form-urlencoded")
-        elif data is not None:
+        else:
             pairs = list(data.items()) if isinstance(data, Mapping) else list(data)
             body = encode_query(pairs).encode()
             merged.set("Content-Type", "application/x-www-form-urlencoded")

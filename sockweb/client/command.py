@@ -23,7 +23,8 @@ exit codes (curl's): 0 ok, 2 bad usage, 3 malformed URL, 5 proxy failed,
 6 host not found, 7 connection failed, 8 malformed response, 18 body cut short,
 22 HTTP error with --fail, 23 cannot write output, 28 timeout, 35 TLS handshake
 failed, 47 too many redirects, 56 connection lost, 60 certificate not trusted,
-61 bad content encoding, 63 --max-filesize exceeded, 130 interrupted
+61 bad content encoding, 63 --max-filesize exceeded, 77 --cacert unreadable,
+130 interrupted
 """
 
 

@@ -13,7 +13,8 @@
           │    ├── ConnectTimeout
           │    └── ReadTimeout
           ├── TLSError                           exit 35
-          │    └── CertificateError              exit 60  expired, wrong host, unknown issuer
+          │    ├── CertificateError              exit 60  expired, wrong host, unknown issuer
+          │    └── CACertError                   exit 77  --cacert unreadable or not PEM
           ├── IncompleteBody                     exit 18  the connection ended mid-body
           └── ReadError                          exit 56  reset while reading
      HTTPStatusError                             exit 22  --fail and raise_for_status()
@@ -62,6 +63,12 @@ class TLSError(TransportError):
 
 class CertificateError(TLSError):
     exit_code = 60
+
+
+class CACertError(TLSError):
+    """The CA certificates to trust could not be read (made at the first https request)."""
+
+    exit_code = 77  # curl: "Problem with reading the SSL CA cert"
 
 
 class ReadError(TransportError):

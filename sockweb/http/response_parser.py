@@ -191,7 +191,9 @@ class ResponseParser:
             return  # a 1xx: llhttp ends it itself and a final response follows
         # RFC 9112 section 6.3: without a final chunked, and without a
         # Content-Length, the body runs until the server closes.
-        codings = b",".join(headers.get_all_raw(b"transfer-encoding")).lower()
+        codings = b""
+        if headers.get_raw(b"transfer-encoding") is not None:
+            codings = b",".join(headers.get_all_raw(b"transfer-encoding")).lower()
         if codings:
             chunked = codings.rsplit(b",", 1)[-1].strip() == b"chunked"
             self._until_close = not chunked

@@ -670,6 +670,18 @@ def test_cacert_trusts_good_server(tls_servers: dict[str, TLSPeer], docroot: Pat
     assert proc.stdout == (docroot / "binary.bin").read_bytes()
 
 
+@pytest.mark.parametrize("content", [None, b"not a certificate\n"])
+def test_unreadable_cacert_exits_77(tls_servers: dict[str, TLSPeer], tmp_path: Path,
+                                    content: bytes | None) -> None:
+    # curl's 77; not "cannot write output", as an OSError from ssl once read.
+    cafile = tmp_path / "ca.pem"
+    if content is not None:
+        cafile.write_bytes(content)
+    proc = sockweb("--cacert", str(cafile), f"{tls_servers['good'].url}/data.json")
+    line = assert_one_error_line(proc, 77)
+    assert str(cafile) in line, line
+
+
 # -- errors: one line, curl's exit code ------------------------------------------------
 
 
