@@ -43,6 +43,10 @@ TEXT_KINDS = frozenset(
     {"text", "password", "email", "search", "number", "url", "tel", "textarea", "file"})
 BUTTON_KINDS = frozenset({"submit", "image", "reset", "button"})
 SUBMIT_KINDS = frozenset({"submit", "image"})
+# Fields that block implicit submission (HTML 4.10.21.2): Enter in one submits its form;
+# a form with more than one of them and no submit button is not submitted by Enter.
+# (Date and time inputs block too: layout gives them the kind "text".)
+IMPLICIT_KINDS = frozenset({"text", "search", "url", "tel", "email", "password", "number"})
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -88,11 +92,23 @@ def form_controls(page: Page, form: Form) -> list[Control]:
 
 
 def default_button(page: Page, form: Form) -> Control | None:
-    """The form's first submit button: what an implicit submission (Enter) clicks."""
+    """The form's default button: its first submit button, disabled or not (HTML 4.10.21.2)."""
     for c in form_controls(page, form):
-        if c.kind in SUBMIT_KINDS and not c.disabled:
+        if c.kind in SUBMIT_KINDS:
             return c
     return None
+
+
+def implicit_submission(page: Page, form: Form) -> tuple[bool, Control | None]:
+    """What Enter in a field of ``form`` does, the HTML Standard's implicit submission:
+    (True, button) clicks its default button; a disabled default button submits
+    nothing; with no button, the form is submitted (True, None) only if it has
+    at most one field that blocks implicit submission (:data:`IMPLICIT_KINDS`)."""
+    button = default_button(page, form)
+    if button is not None:
+        return (False, None) if button.disabled else (True, button)
+    fields = sum(1 for c in form_controls(page, form) if c.kind in IMPLICIT_KINDS)
+    return fields <= 1, None
 
 
 # -- what a reader changes --------------------------------------------------------

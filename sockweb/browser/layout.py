@@ -407,6 +407,7 @@ def _boxes(document: dom.Document, width: int) -> tuple[Page, list[Block], list[
     page = Page(document.url, document.title, width=max(width, 10))
     builder = _Builder(document, page)
     if document.refresh:
+        page.refresh = document.refresh
         _refresh_lines(document, builder)
     root = document.root
     if root is not None:

@@ -122,12 +122,13 @@ class Form(_Record):
 
 
 class Page(_Record):
-    __slots__ = ("url", "title", "lines", "links", "controls", "forms", "anchors", "width")
+    __slots__ = ("url", "title", "lines", "links", "controls", "forms", "anchors", "width",
+                 "refresh")
 
     def __init__(self, url: str, title: str = "", lines: list[Line] | None = None,
                  links: list[Link] | None = None, controls: list[Control] | None = None,
                  forms: list[Form] | None = None, anchors: dict[str, int] | None = None,
-                 width: int = 80) -> None:
+                 width: int = 80, refresh: list[tuple[int, str]] | None = None) -> None:
         self.url = url
         self.title = title
         self.lines = [] if lines is None else lines
@@ -137,3 +138,5 @@ class Page(_Record):
         # fragment id -> the line where that element starts, for "#section" links
         self.anchors = {} if anchors is None else anchors
         self.width = width
+        # <meta http-equiv=refresh>: (seconds, absolute URL); the UI follows the first
+        self.refresh = [] if refresh is None else refresh

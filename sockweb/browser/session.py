@@ -154,6 +154,16 @@ class Session:
         self._clear_find()
         return fresh
 
+    def refresh(self, url: str) -> Document:
+        """Follow the page's ``<meta http-equiv=refresh>``: a GET of ``url`` that takes the
+        page's place in the history, as the HTML Standard's refresh does ("replace")."""
+        doc = self._fetch(forms.Submission("GET", url))
+        if self.current is None:
+            return self._push(doc)
+        self.history[self.index] = doc
+        self._clear_find()
+        return doc
+
     def resize(self, width: int) -> None:
         """Lay the current page out again for a new terminal width."""
         self.width = width
@@ -161,9 +171,11 @@ class Session:
             self._show(self.current)
 
     # -- forms ------------------------------------------------------------------
-    def submit(self, control_number: int | None = None, form_index: int | None = None) -> Document:
+    def submit(self, control_number: int | None = None,
+               form_index: int | None = None) -> Document | None:
         """Submit a form: by the button ``control_number``, or by pressing Enter in a field
-        (an implicit submission, which clicks the form's default button)."""
+        (an implicit submission, forms.implicit_submission: it clicks the form's default
+        button; None when the form cannot be submitted so)."""
         doc = self.current
         if doc is None:
             raise LookupError("no page")
@@ -177,7 +189,9 @@ class Session:
             raise LookupError("that control belongs to no form")
         form = page.forms[form_index]
         if submitter is None:
-            submitter = forms.default_button(page, form)
+            allowed, submitter = forms.implicit_submission(page, form)
+            if not allowed:
+                return None
         try:
             request = forms.submission(page, form, submitter)
         except forms.FormError as exc:

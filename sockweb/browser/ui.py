@@ -9,6 +9,12 @@ Fetches run in a worker thread, one at a time, so the screen stays live
 while a slow server thinks; moving about, back and forward (which never
 fetch), and form edits run on the event loop. The session turns every
 failure into a page, so nothing a server does can crash the screen.
+
+A page with ``<meta http-equiv=refresh>`` is followed as a browser follows
+it: at once for 0 seconds, else after its delay, with the status line saying
+where and when; any navigation before then (a link, back, reload, a form)
+cancels it, and back to such a page does not arm it again. Reloading a page
+that a form POSTed asks first (y/n), as browsers and lynx do.
 """
 
 from __future__ import annotations
@@ -23,12 +29,24 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.events import DescendantBlur, Resize
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from . import forms
-from .model import Control
+from .model import Control, Page
 from .session import Document, Match, Session, default_filename
-from .widgets import HelpScreen, PageView, SelectScreen, TextAreaScreen
+from .widgets import ConfirmScreen, HelpScreen, PageView, SelectScreen, TextAreaScreen
+
+# Refreshes followed one after another with no key pressed between them: past
+# this, a page that refreshes to itself at 0 s would reload forever.
+MAX_REFRESHES = 10
+
+
+class Prompt(Input):
+    """The input line; Tab in it, while a field is being typed into, keeps the text and
+    goes to the next field (not to the next widget, textual's Tab)."""
+
+    BINDINGS = [Binding("tab", "app.prompt_tab", "next field", show=False)]
 
 
 class BrowserView(PageView):
@@ -101,12 +119,15 @@ class BrowserApp(App[None]):
         self.number = ""  # digits typed so far, for "12 Enter"
         self.message = ""
         self._answer: Callable[[str], None] | None = None
+        self._keep: Callable[[str], None] | None = None  # Tab's answer, for a field
         self._pending_width = 0  # a resize while a fetch runs, applied when it lands
+        self.refresh_timer: Timer | None = None  # a <meta> refresh still to come
+        self._refreshes = 0  # refreshes followed in a row
 
     def compose(self) -> ComposeResult:
         yield BrowserView()
         with Vertical(id="bottom"):  # docked together: two docks at one edge would overlap
-            yield Input(id="prompt")
+            yield Prompt(id="prompt")
             yield Static(id="status")
 
     @property
@@ -121,30 +142,38 @@ class BrowserApp(App[None]):
             self.say("o opens a URL, ? lists the keys, q quits")
 
     # -- showing -----------------------------------------------------------------
-    def load(self, fetch: Callable[[], Document | None]) -> None:
-        """Run a fetch in a worker thread, then show what it got."""
+    def load(self, fetch: Callable[[], Document | None], done: str = "",
+             refreshing: bool = False) -> None:
+        """Run a fetch in a worker thread, then show what it got (and say ``done``)."""
         if self.busy:
             self.say("still loading…")
             return
+        self.cancel_refresh()  # a navigation cancels a refresh still to come
+        if not refreshing:
+            self._refreshes = 0
         self._remember()
+        before = self.session.current.page if self.session.current is not None else None
         self.busy = True
         self.say("loading…")
-        self.run_worker(lambda: self._fetch(fetch), thread=True, group="load",
+        self.run_worker(lambda: self._fetch(fetch, done, before), thread=True, group="load",
                         exit_on_error=False)
 
-    def _fetch(self, fetch: Callable[[], Document | None]) -> None:
+    def _fetch(self, fetch: Callable[[], Document | None], done: str,
+               before: Page | None) -> None:
         try:
             doc = fetch()
         except Exception as exc:  # the session should not raise; if it does, say so
-            self.call_from_thread(self._loaded, None, f"error: {exc}")
+            self.call_from_thread(self._loaded, None, f"error: {exc}", None)
             return
-        self.call_from_thread(self._loaded, doc, "")
+        self.call_from_thread(self._loaded, doc, done, before)
 
-    def _loaded(self, doc: Document | None, message: str) -> None:
+    def _loaded(self, doc: Document | None, message: str, before: Page | None) -> None:
         self.busy = False
         self.message = message
         if doc is not None:
             self.show_document(doc)
+            if doc.page is not before:  # a page fetched, not the same one at a new place
+                self._arm_refresh(doc)
         if self._pending_width:
             width, self._pending_width = self._pending_width, 0
             self.relayout(width)
@@ -199,6 +228,7 @@ class BrowserApp(App[None]):
     # -- asking ------------------------------------------------------------------
     def ask(self, question: str, answer: Callable[[str], None], value: str = "",
             password: bool = False) -> None:
+        self._keep = None
         prompt = self.query_one("#prompt", Input)
         prompt.password = password
         prompt.placeholder = question
@@ -210,10 +240,20 @@ class BrowserApp(App[None]):
         self.say(f"{question} (Enter accepts, Esc cancels)")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        answer, self._answer = self._answer, None
+        answer, self._answer, self._keep = self._answer, None, None
         self._close_prompt()
         if answer is not None:
             answer(event.value)
+
+    def action_prompt_tab(self) -> None:
+        """Tab in the input line: a field keeps its text and the next field is lit;
+        any other question is put away, as Esc does."""
+        keep, value = self._keep, self.query_one("#prompt", Input).value
+        self._answer = self._keep = None
+        self._close_prompt()
+        if keep is not None:
+            keep(value)
+            self.view.move_highlight(1)
 
     def _close_prompt(self) -> None:
         self.query_one("#prompt", Input).display = False
@@ -223,13 +263,13 @@ class BrowserApp(App[None]):
     def key_escape(self) -> None:
         # Reached only while the prompt has focus: the page's own Esc is action_cancel.
         if self._answer is not None:
-            self._answer = None
+            self._answer = self._keep = None
             self._close_prompt()
 
     def on_descendant_blur(self, event: DescendantBlur) -> None:
         # Tab or a click away from an open question puts it away, as Esc does.
         if event.widget.id == "prompt" and self._answer is not None:
-            self._answer = None
+            self._answer = self._keep = None
             self._close_prompt()
 
     # -- actions: navigation -----------------------------------------------------
@@ -277,6 +317,8 @@ class BrowserApp(App[None]):
     def _step(self, move: Callable[[], Document | None], nothing: str) -> None:
         if self.busy:
             return
+        self.cancel_refresh()
+        self._refreshes = 0
         self._remember()
         doc = move()
         self.message = "" if doc is not None else nothing
@@ -286,7 +328,43 @@ class BrowserApp(App[None]):
             self.update_status()
 
     def action_reload(self) -> None:
+        doc = self.session.current
+        if doc is not None and doc.request.method == "POST":
+            question = "This page is the answer to a form sent with POST: send it again?"
+            self.say(f"{question} (y/n)")
+            self.push_screen(ConfirmScreen(question), self._reload_answered)
+            return
         self.load(self.session.reload)
+
+    def _reload_answered(self, yes: bool | None) -> None:
+        if yes:
+            self.load(self.session.reload)
+        else:
+            self.say("not sent again")
+
+    # -- <meta http-equiv=refresh> ----------------------------------------------------
+    def _arm_refresh(self, doc: Document) -> None:
+        if not doc.page.refresh or doc.error:
+            return
+        seconds, url = doc.page.refresh[0]
+        if self._refreshes >= MAX_REFRESHES:
+            self.say(f"not following the refresh to {url}: {MAX_REFRESHES} in a row")
+        elif seconds <= 0:
+            self._follow_refresh(url)
+        else:
+            self.refresh_timer = self.set_timer(seconds, lambda: self._follow_refresh(url))
+            self.say(f"refresh to {url} in {seconds} s (following a link cancels it)")
+
+    def _follow_refresh(self, url: str) -> None:
+        self.refresh_timer = None
+        self._refreshes += 1
+        self.load(lambda: self.session.refresh(url), done=f"refreshed to {url}",
+                  refreshing=True)
+
+    def cancel_refresh(self) -> None:
+        if self.refresh_timer is not None:
+            self.refresh_timer.stop()
+            self.refresh_timer = None
 
     def action_ask_url(self) -> None:
         doc = self.session.current
@@ -360,8 +438,11 @@ class BrowserApp(App[None]):
         elif kind in forms.TEXT_KINDS:
             label = control.label or control.name or kind
             question = "file to upload:" if kind == "file" else f"{label}:"
-            self.ask(question, lambda text: self._typed(control, text), value=control.value,
-                     password=kind == "password")
+            answer: Callable[[str], None] = lambda text: self._typed(control, text)  # noqa: E731
+            if kind in forms.IMPLICIT_KINDS and control.form is not None:
+                answer = lambda text: self._entered(control, text)  # noqa: E731
+            self.ask(question, answer, value=control.value, password=kind == "password")
+            self._keep = lambda text: self._typed(control, text)
         elif kind == "select":
             self.push_screen(SelectScreen(control), lambda i: self._chosen(control, i))
         elif kind in forms.SUBMIT_KINDS:
@@ -371,6 +452,15 @@ class BrowserApp(App[None]):
             view.refresh()
         else:
             self.say(f"a {kind} needs JavaScript, which sockweb does not run")
+
+    def _entered(self, control: Control, text: str) -> None:
+        """Enter in a text field: the text kept, and the form submitted implicitly."""
+        self._typed(control, text)
+        form = self.view.page.forms[control.form] if control.form is not None else None
+        if form is None or not forms.implicit_submission(self.view.page, form)[0]:
+            self.say("Enter does not send this form: Tab to its button")
+            return
+        self.load(lambda: self.session.submit(control.number))
 
     def _typed(self, control: Control, text: str | None) -> None:
         if text is not None:

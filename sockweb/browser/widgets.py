@@ -37,7 +37,8 @@ HELP = [
     ("Space", "on a highlighted checkbox or radio button: tick it"),
     ("12 Enter", "follow link [12]"),
     ("h  Left  Backspace", "back"), ("l  Right", "forward"),
-    ("o", "open a URL (http, https, file:// or a path)"), ("r", "reload"),
+    ("o", "open a URL (http, https, file:// or a path)"),
+    ("r", "reload (a page a form POSTed asks first)"),
     ("/", "find in page"), ("n  N", "next / previous match"),
     ("\\", "view source (again: back to the page)"), ("i", "response headers"),
     ("s", "save the page source to a file"), ("Esc", "cancel a number or a question"),
@@ -238,8 +239,11 @@ class HelpScreen(ModalScreen[None]):
         for keys, what in HELP:
             text.append(f"{keys:<20}", style="bold cyan")
             text.append(f"{what}\n")
-        text.append("\nForms: Tab to a field, Enter to edit it (Enter again keeps the text),\n"
-                    "Space or Enter ticks boxes, Enter on a button submits. Esc closes this.")
+        text.append("\nForms: Tab to a field, Enter to edit it; then Enter submits the form\n"
+                    "(as a browser's Enter does), Tab keeps the text and goes to the next\n"
+                    "field, Esc throws the edit away. Space or Enter ticks boxes, Enter on a\n"
+                    "button submits. A page that refreshes itself is followed; any\n"
+                    "navigation cancels a refresh still to come. Esc closes this.")
         with VerticalScroll():
             yield Static(text, id="help-text")
 
@@ -303,3 +307,24 @@ class TextAreaScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes-or-no question: y is yes; n, Esc (or anything else that closes it) no."""
+
+    BINDINGS = [Binding("y", "answer(True)", "yes"), Binding("n,escape", "answer(False)", "no")]
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Static { width: auto; max-width: 80%; border: round $warning;
+                             background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"{self.question} (y/n)"), id="question")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -252,9 +252,31 @@ def test_reset_restores_the_saved_state() -> None:
     assert (q.value, c.checked, [o.selected for o in s.options]) == ("start", True, [True, False])
 
 
-def test_default_button_is_the_first_enabled_submit() -> None:
-    page = page_with(C("text", "q"), C("submit", "a", disabled=True), C("image", "b"),
-                     C("submit", "c"))
+def test_default_button_is_the_first_submit_disabled_or_not() -> None:
+    page = page_with(C("text", "q"), C("reset", "r"), C("image", "b"), C("submit", "c"))
     assert forms.default_button(page, page.forms[0]) is page.controls[2]
     alone = page_with(C("text", "q"))
     assert forms.default_button(alone, alone.forms[0]) is None
+
+
+IMPLICIT_CASES = [
+    ("the default button is clicked", [C("text", "q"), C("submit", "a"), C("submit", "b")],
+     (True, 2)),
+    ("a disabled default button submits nothing",
+     [C("text", "q"), C("submit", "a", disabled=True), C("submit", "b")], (False, None)),
+    ("one field, no button: submitted", [C("search", "q"), C("checkbox", "c")], (True, None)),
+    ("two fields, no button: not", [C("text", "a"), C("email", "b")], (False, None)),
+    ("a textarea does not block", [C("text", "a"), C("textarea", "t")], (True, None)),
+    ("a password blocks", [C("text", "a"), C("password", "p")], (False, None)),
+    ("a button that is no submit does not count", [C("text", "a"), C("number", "n"),
+                                                   C("button", "b")], (False, None)),
+]
+
+
+@pytest.mark.parametrize(("controls", "expected"), [c[1:] for c in IMPLICIT_CASES],
+                         ids=[c[0] for c in IMPLICIT_CASES])
+def test_implicit_submission(controls: list[Control],
+                             expected: tuple[bool, int | None]) -> None:
+    page = page_with(*controls)
+    allowed, button = forms.implicit_submission(page, page.forms[0])
+    assert (allowed, button.number if button else None) == expected

@@ -389,3 +389,39 @@ def test_slow_loads_do_not_block_other_threads(flask_app: Peer) -> None:  # noqa
     worker.join(10)
     session.close()
     assert result and result[0].status == 200
+
+
+def test_refresh_takes_the_page_place(server: ServerProcess, session: Session,
+                                      site: Path) -> None:
+    (site / "moved.html").write_text('<meta http-equiv="refresh" content="2; url=second.html">'
+                                     "<p>Moved</p>")
+    session.open(f"{server.url}/index.html")
+    moved = session.open(f"{server.url}/moved.html")
+    assert moved.page.refresh == [(2, f"{server.url}/second.html")]
+    assert moved.page.lines[0].text == f"REFRESH(2 sec): [1]{server.url}/second.html"
+    doc = session.refresh(moved.page.refresh[0][1])
+    assert doc.title == "Second" and len(session.history) == 2 and session.index == 1
+    assert session.back() is not None and session.current.title == "Index"  # type: ignore[union-attr]
+
+
+def test_enter_cannot_send_two_fields_without_a_button(server: ServerProcess,
+                                                       session: Session, site: Path) -> None:
+    (site / "two.html").write_text(
+        '<form action="results.html"><input name="a"><input name="b"></form>')
+    doc = session.open(f"{server.url}/two.html")
+    assert session.submit(control_named(doc, "a")) is None and session.current is doc
+
+
+def test_linked_sheets_are_fetched_once_per_page(server: ServerProcess, session: Session,
+                                                 site: Path) -> None:
+    (site / "styled.css").write_text(".ad { display: none }")
+    (site / "styled.html").write_text(
+        '<link rel="stylesheet" href="styled.css"><p class="ad">ADVERT</p><p>Text</p>')
+    doc = session.open(f"{server.url}/styled.html")
+    assert [line.text for line in doc.page.lines] == ["Text"]
+    assert doc.styles is not None and list(doc.styles.fetched) == [f"{server.url}/styled.css"]
+    (site / "styled.css").write_text(".nothing { display: none }")
+    session.resize(40)  # laid out again from what was fetched
+    assert [line.text for line in doc.page.lines] == ["Text"] and doc.page.width == 40
+    fresh = session.reload()  # a reload fetches the sheets again
+    assert fresh is not None and [line.text for line in fresh.page.lines] == ["ADVERT", "", "Text"]

@@ -18,9 +18,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, TextArea
 
-from sockweb.browser.session import Session
+from sockweb.browser.session import Document, Session
 from sockweb.browser.ui import BrowserApp
-from sockweb.browser.widgets import HelpScreen, SelectScreen
+from sockweb.browser.widgets import ConfirmScreen, HelpScreen, SelectScreen
 from tests.browser.test_session import free_port, server, site  # noqa: F401  (fixtures)
 from tests.client.conftest import Peer, flask_app  # noqa: F401
 from tests.conftest import ServerProcess
@@ -272,12 +272,24 @@ async def highlight_control(pilot: Pilot[None], app: BrowserApp, name: str,
     raise AssertionError(f"no field {name}")
 
 
-async def edit_field(pilot: Pilot[None], app: BrowserApp, name: str, text: str) -> None:
+async def edit_field(pilot: Pilot[None], app: BrowserApp, name: str, text: str,
+                     key: str = "tab") -> None:
+    """Type ``text`` into the field ``name``; Tab keeps it, Enter submits the form."""
     await highlight_control(pilot, app, name)
     await press(pilot, "enter")
     await press(pilot, "ctrl+u")
     await type_text(pilot, text)
-    await press(pilot, "enter")
+    await press(pilot, key)
+
+
+async def wait_for(pilot: Pilot[None], done: Callable[[], bool], what: str) -> None:
+    """Let fetches land until ``done()`` (a refresh is a fetch started by a fetch)."""
+    deadline = time.monotonic() + 15
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        await settle(pilot)
+        await asyncio.sleep(0.05)
 
 
 def test_fill_and_submit_a_get_form(server: ServerProcess) -> None:  # noqa: F811
@@ -326,6 +338,129 @@ def test_fill_and_submit_a_post_form(server: ServerProcess) -> None:  # noqa: F8
             line.text for line in doc.page.lines)
 
     drive(f"{server.url}/post.html", script)
+
+
+def test_enter_in_a_text_field_submits_its_form(server: ServerProcess) -> None:  # noqa: F811
+    async def script(pilot: Pilot[None], app: BrowserApp) -> None:
+        await edit_field(pilot, app, "q", "cats", key="enter")
+        doc = app.session.current
+        assert doc is not None and doc.title == "Results"
+        # the form's default button, its name and value included, as a browser sends it
+        assert doc.url == f"{server.url}/results.html?q=cats&token=t0k&plain=on&color=red" \
+            "&size=small&notes=line+one&upload=&go=Search"
+
+    drive(f"{server.url}/search.html", script)
+
+
+def test_tab_keeps_the_text_without_submitting(server: ServerProcess) -> None:  # noqa: F811
+    async def script(pilot: Pilot[None], app: BrowserApp) -> None:
+        await edit_field(pilot, app, "q", "dogs")
+        assert "[dogs________________]" in screen(app)
+        assert app.session.index == 0 and not app.query_one("#prompt", Input).display
+        target = app.view.highlighted()  # Tab went on to the next field
+        assert target is not None and target.control is not None
+        assert app.view.page.controls[target.control - 1].name == "box"
+        await highlight_control(pilot, app, "q")
+        await press(pilot, "enter", "x", "escape")  # Esc throws the edit away
+        assert "[dogs________________]" in screen(app)
+
+    drive(f"{server.url}/search.html", script)
+
+
+def test_implicit_submission_without_a_button(server: ServerProcess, site: Path) -> None:  # noqa: F811
+    (site / "one.html").write_text(
+        '<form action="results.html"><input name="q"><input type="checkbox" name="c"></form>')
+    (site / "two.html").write_text(
+        '<form action="results.html"><input name="a"><input type="email" name="b"></form>')
+
+    async def one(pilot: Pilot[None], app: BrowserApp) -> None:
+        await edit_field(pilot, app, "q", "alone", key="enter")
+        doc = app.session.current
+        assert doc is not None and doc.url == f"{server.url}/results.html?q=alone"
+
+    async def two(pilot: Pilot[None], app: BrowserApp) -> None:
+        await edit_field(pilot, app, "a", "first", key="enter")
+        assert app.session.index == 0 and "[first" in screen(app)  # kept, not sent
+        assert "Enter does not send this form" in status(app)
+
+    drive(f"{server.url}/one.html", one)
+    drive(f"{server.url}/two.html", two)
+
+
+def test_reload_of_a_post_asks_first(server: ServerProcess) -> None:  # noqa: F811
+    async def script(pilot: Pilot[None], app: BrowserApp) -> None:
+        await edit_field(pilot, app, "q", "posted", key="enter")
+        posted = app.session.current
+        assert posted is not None and posted.request.method == "POST"
+        assert echoed_form(posted)["q"] == ["posted"]
+        await press(pilot, "r")
+        assert isinstance(app.screen, ConfirmScreen) and "send it again" in status(app)
+        await press(pilot, "n")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert app.session.current is posted and "not sent again" in status(app)
+        await press(pilot, "r", "y")
+        again = app.session.current
+        assert again is not posted and again is not None and again.request == posted.request
+        assert echoed_form(again)["q"] == ["posted"] and app.session.index == 1
+        await press(pilot, "h", "r")  # the form page itself came by GET: reloaded at once
+        assert not isinstance(app.screen, ConfirmScreen) and app.session.index == 0
+
+    drive(f"{server.url}/post.html", script)
+
+
+def echoed_form(doc: Document) -> dict[str, list[str]]:
+    form: dict[str, list[str]] = json.loads(doc.body)["form"]
+    return form
+
+
+def test_a_refresh_is_followed(server: ServerProcess, site: Path) -> None:  # noqa: F811
+    (site / "moved.html").write_text(
+        '<meta http-equiv="refresh" content="0; url=results.html"><p>Moved.</p>')
+
+    async def script(pilot: Pilot[None], app: BrowserApp) -> None:
+        await wait_for(pilot, lambda: "Results page" in screen(app), "the refresh")
+        assert app.session.current is not None and app.session.current.title == "Results"
+        assert len(app.session.history) == 1  # it took the page's place, as browsers do
+        assert "refreshed to" in status(app)
+
+    drive(f"{server.url}/moved.html", script)
+
+
+def test_a_refresh_after_a_delay_and_its_cancelling(server: ServerProcess,  # noqa: F811
+                                                    site: Path) -> None:  # noqa: F811
+    (site / "soon.html").write_text(
+        '<meta http-equiv="refresh" content="1; url=results.html"><p>Soon.</p>')
+    (site / "later.html").write_text(
+        '<meta http-equiv="refresh" content="300; url=results.html">'
+        '<p><a href="second.html">elsewhere</a></p>')
+
+    async def soon(pilot: Pilot[None], app: BrowserApp) -> None:
+        assert "Soon." in screen(app) and "in 1 s" in status(app)
+        await wait_for(pilot, lambda: "Results page" in screen(app), "the refresh")
+
+    async def later(pilot: Pilot[None], app: BrowserApp) -> None:
+        timer = app.refresh_timer
+        assert timer is not None and "refresh to" in status(app)
+        assert "[1]" in screen(app)  # REFRESH(300 sec): [1]...results.html, as lynx shows it
+        await press(pilot, "2", "enter")  # the reader leaves first
+        assert app.refresh_timer is None and "Second page" in screen(app)
+        assert app.session.index == 1
+        await press(pilot, "h")  # back to it: not armed again
+        assert app.refresh_timer is None and app.session.index == 0
+
+    drive(f"{server.url}/soon.html", soon)
+    drive(f"{server.url}/later.html", later)
+
+
+def test_a_page_that_refreshes_itself_is_not_reloaded_forever(
+        server: ServerProcess, site: Path) -> None:  # noqa: F811
+    (site / "loop.html").write_text('<meta http-equiv="refresh" content="0"><p>Loop.</p>')
+
+    async def script(pilot: Pilot[None], app: BrowserApp) -> None:
+        await wait_for(pilot, lambda: "not following the refresh" in status(app), "the stop")
+        assert len(app.session.history) == 1 and app.refresh_timer is None
+
+    drive(f"{server.url}/loop.html", script)
 
 
 def test_select_can_be_left_as_it_was(server: ServerProcess) -> None:  # noqa: F811
