@@ -15,7 +15,6 @@ import _socket
 import contextlib
 import errno
 import os
-import select
 import sys
 import time
 from collections import deque
@@ -43,6 +42,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    import select
     import ssl
 
 Socket = _socket.socket  # socket.socket and ssl.SSLSocket are subclasses
@@ -158,7 +158,7 @@ class Connection:
         self._events: deque[ResponseEvent] = deque()
         self._keep_alive = True
         self._eof = False
-        self._poll: select.poll | None = None
+        self._poll: select.poll | None = None  # made by is_stale, on a connection's reuse
         self.closed = False
         self.received = 0  # body bytes of the current response
 
@@ -358,6 +358,7 @@ class Connection:
         the last byte received.
         """
         import fcntl
+        import select
 
         sock = self.sock
         sock_fd = sock.fileno()
@@ -466,6 +467,8 @@ class Connection:
         """Did the server close (or send something unasked) while we were idle?"""
         if self.closed:
             return True
+        import select
+
         try:
             poll = self._poll
             if poll is None:

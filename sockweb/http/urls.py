@@ -63,7 +63,16 @@ def _encoder(extra: str) -> Callable[[str], str]:
     # Written as "not printable ASCII, or one of extra": the same set as
     # [\x00-\x20\x7f-\U0010ffff...], which costs ~4 ms per regex to compile.
     pattern = "(?:[^\x21-\x7e]" + ("|[" + re.escape(extra) + "]" if extra else "") + ")+"
-    return lambda text: re.sub(pattern, _pct, text)
+    unsafe = frozenset(extra)
+
+    def encode(text: str) -> str:
+        # Most text has nothing to encode: then no regex is even compiled.
+        if text.isascii() and text.isprintable() and " " not in text \
+                and unsafe.isdisjoint(text):
+            return text
+        return re.sub(pattern, _pct, text)
+
+    return encode
 
 
 _QUERY_SET = '"#<>'
@@ -107,9 +116,14 @@ _FORBIDDEN_HOST = r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]"
 _IDEOGRAPHIC_DOTS = str.maketrans("\u3002\uff0e\uff61", "...")
 # Controls, unassigned, private use, surrogates, separators (Cf is allowed: ZWJ, ZWNJ).
 _NOT_IN_NAMES = frozenset({"Cc", "Cn", "Co", "Cs", "Zs", "Zl", "Zp"})
-_DEC = r"[0-9]+"
-_OCT = r"[0-7]+"
-_HEX = r"[0-9a-fA-F]+"
+_DEC = "0123456789"
+_OCT = "01234567"
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _only(text: str, alphabet: str) -> bool:
+    """``text`` is one or more characters of ``alphabet`` (a regex's [...]+, compiled never)."""
+    return bool(text) and not text.strip(alphabet)
 
 
 def _parse_host(text: str, scheme: str) -> str:
@@ -132,7 +146,8 @@ def _domain_to_ascii(domain: str) -> str:
         # What UTS 46 mapping does first, so that full-width letters and dots
         # are ASCII before we decide which labels need IDNA at all.
         domain = unicodedata.normalize("NFKC", domain).lower().translate(_IDEOGRAPHIC_DOTS)
-    found = re.search(_FORBIDDEN_HOST, domain)
+    plain = domain.isascii() and domain.replace(".", "").replace("-", "").isalnum()
+    found = None if plain else re.search(_FORBIDDEN_HOST, domain)
     if found:
         raise InvalidURL(f"forbidden character {_short(found.group())} in host {_short(domain)}")
     labels = []
@@ -182,7 +197,7 @@ def _ends_in_number(domain: str) -> bool:
     if labels[-1] == "" and len(labels) > 1:
         labels.pop()
     last = labels[-1]
-    return bool(re.fullmatch(_DEC, last)) or _ipv4_number(last) is not None
+    return _only(last, _DEC) or _ipv4_number(last) is not None
 
 
 def _ipv4_number(part: str) -> int | None:
@@ -196,7 +211,7 @@ def _ipv4_number(part: str) -> int | None:
         return None
     if not digits:
         return 0  # "0x" and "0" alone are zero
-    if not re.fullmatch(pattern, digits):
+    if not _only(digits, pattern):
         return None
     digits = digits.lstrip("0") or "0"
     # Anything this long is out of range anyway; int() would refuse 4300+ digits.
@@ -248,7 +263,7 @@ def _parse_ipv6(text: str) -> str:
 
 
 def _parse_port(text: str, scheme: str) -> int | None:
-    if not re.fullmatch(_DEC, text) or len(text.lstrip("0")) > 5 or int(text) > 65535:
+    if not _only(text, _DEC) or len(text.lstrip("0")) > 5 or int(text) > 65535:
         raise InvalidURL(f"invalid port {_short(text)}")
     port = int(text)
     return None if DEFAULT_PORTS.get(scheme) == port else port
@@ -258,8 +273,25 @@ def _parse_port(text: str, scheme: str) -> int | None:
 
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _TAB_NEWLINE = {0x09: None, 0x0A: None, 0x0D: None}
-_SCHEME = r"([A-Za-z][A-Za-z0-9+.\-]*):"
-_AUTHORITY_END = r"[/\\?#]"
+def _scheme_end(text: str) -> int:
+    """The index of the ":" ending a scheme ([A-Za-z][A-Za-z0-9+.-]*) at the start
+    of ``text``, or -1 if it does not start with one."""
+    colon = text.find(":")
+    if colon < 1:
+        return -1
+    scheme = text[:colon]
+    rest = scheme[1:].replace("+", "").replace("-", "").replace(".", "")
+    if scheme.isascii() and scheme[0].isalpha() and (not rest or rest.isalnum()):
+        return colon
+    return -1
+def _authority_end(text: str) -> int:
+    """Where the authority ends: the first of / \\ ? #, or the end."""
+    end = len(text)
+    for mark in "/\\?#":
+        found = text.find(mark, 0, end)
+        if found >= 0:
+            end = found
+    return end
 _SLASHES = r"[/\\]"
 _SINGLE_DOT = frozenset({".", "%2e"})
 _DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
@@ -323,14 +355,12 @@ def _absolute(scheme: str, rest: str) -> URL:
     if scheme == "file":
         if len(rest) >= 2 and rest[0] in "/\\" and rest[1] in "/\\":
             rest = rest[2:]
-            end = re.search(_AUTHORITY_END, rest)
-            cut = end.start() if end else len(rest)
+            cut = _authority_end(rest)
             host = _parse_host(rest[:cut], scheme) if cut else ""
             return _finish(scheme, "", "", host, None, rest[cut:], [])
         return _finish(scheme, "", "", "", None, rest, [])
     rest = rest.lstrip("/\\")  # http:x, http:/x, http:///x all name host x
-    end = re.search(_AUTHORITY_END, rest)
-    cut = end.start() if end else len(rest)
+    cut = _authority_end(rest)
     authority, rest = rest[:cut], rest[cut:]
     user = pw = ""
     at = authority.rfind("@")
@@ -367,18 +397,18 @@ def _relative(base: URL, ref: str) -> URL:
 
 def _parse(text: str, base: URL | None, default_scheme: str | None) -> URL:
     text = _usv(text).strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
-    match = re.match(_SCHEME, text)
-    scheme = match.group(1).lower() if match else ""
+    colon = _scheme_end(text)
+    scheme = text[:colon].lower() if colon > 0 else ""
     if (
-        match is not None
+        colon > 0
         and default_scheme is not None
         and base is None
         and scheme not in SCHEMES
-        and not text[match.end() :].startswith("//")
+        and not text[colon + 1 :].startswith("//")
     ):
         # "localhost:8000" and "user:pw@host" are host names, not schemes.
-        match = None
-    if match is None:
+        colon = -1
+    if colon < 0:
         if base is not None:
             return _relative(base, text)
         if default_scheme is None:
@@ -386,7 +416,7 @@ def _parse(text: str, base: URL | None, default_scheme: str | None) -> URL:
         return _parse(f"{default_scheme}://{text}", None, None)
     if scheme not in SCHEMES:
         raise InvalidURL(f"unsupported scheme {_short(scheme)}")
-    rest = text[match.end() :]
+    rest = text[colon + 1 :]
     if base is not None and base.scheme == scheme and rest[:2].replace("\\", "/") != "//":
         return _relative(base, rest)  # "http:x" against an http base, as browsers do
     return _absolute(scheme, rest)
