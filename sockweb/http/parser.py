@@ -106,6 +106,15 @@ class RequestParser:
         return not (self._in_head or self._in_body or self.dead
                     or self._undecided is not None)
 
+    def close(self) -> None:
+        """Done with this connection: drop llhttp's parser, which holds this
+        object's callbacks (a reference cycle), so both are freed at once
+        instead of waiting for the cyclic garbage collector."""
+        self.dead = True
+        self._undecided = None
+        self._parser = None  # type: ignore[assignment]
+        self._events = []
+
     def feed(self, data: bytes) -> list[Event]:
         events: list[Event] = []
         self._events = events

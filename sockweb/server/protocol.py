@@ -163,6 +163,8 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.connections.discard(self)
         self._closing = self._closed = True
+        self.parser.close()
+        self._batch = []
         if self._task is not None:
             self._task.cancel()
         # An app is not cancelled: it hears http.disconnect and finishes.
