@@ -165,17 +165,19 @@ def parse(html: str | bytes, url: str, fetch: Fetch | None = None) -> Document:
 def _head_element(node: LexborNode, base: URL | None, url: str, fetch: Fetch | None,
                   sheets: list[tuple[str, str]], refresh: list[tuple[int, str]]) -> None:
     """A <style>, <link> or <meta http-equiv>: its sheet or its refresh, if it has one."""
-    from .css import media_applies
-
     attrs = node.attributes
     tag = node.tag
     if tag == "meta":
         if (attrs.get("http-equiv") or "").strip().lower() == "refresh":
             found = refresh_target(attrs.get("content") or "")
             if found is not None:
-                refresh.append((found[0], resolve_url(base, found[1]) if found[1] else
-                                str(base) if base is not None else url))
+                # no URL: the document's own (not its base), as the standard says
+                refresh.append((found[0], resolve_url(base, found[1]) if found[1] else url))
         return
+    if tag == "link" and (fetch is None or "stylesheet" not in (attrs.get("rel") or "").lower()):
+        return  # <link rel=icon>, rel=canonical...: most links are no sheet
+    from .css import media_applies
+
     if (attrs.get("type") or "text/css").strip().lower() != "text/css" or \
             "disabled" in attrs or not media_applies(attrs.get("media")):
         return
@@ -185,7 +187,7 @@ def _head_element(node: LexborNode, base: URL | None, url: str, fetch: Fetch | N
         return
     rel = (attrs.get("rel") or "").lower().split()
     href = (attrs.get("href") or "").strip()
-    if fetch is None or "stylesheet" not in rel or "alternate" in rel or not href:
+    if "stylesheet" not in rel or "alternate" in rel or not href or fetch is None:
         return
     target = resolve_url(base, href)
     text = fetch(target)

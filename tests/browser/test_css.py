@@ -109,7 +109,7 @@ def test_refresh_resolves_against_the_base() -> None:
                          'content="1; url=next.html"><meta http-equiv=REFRESH content=2>',
                          "http://example.test/page.html")
     assert document.refresh == [(1, "http://other.test/dir/next.html"),
-                                (2, "http://other.test/dir/")]
+                                (2, "http://example.test/page.html")]  # the page, not its base
 
 
 # -- linked sheets: real files ------------------------------------------------------------
