@@ -17,6 +17,7 @@ from .errors import LocalProtocolError
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
 Name = str | bytes
+_NAME_TYPES = (str, bytes)  # a tuple: "str | bytes" would build a union per call
 
 
 def _key(name: Name) -> bytes:
@@ -107,7 +108,7 @@ class Headers:
         return value
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str | bytes):
+        if not isinstance(name, _NAME_TYPES):
             return False
         return _key(name) in self._idx()
 

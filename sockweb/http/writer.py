@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
+# Filled on the first status_line() call: a client that only writes requests
+# never imports http.HTTPStatus (start-up time of `sockweb get`).
+_STATUS_LINES: dict[int, bytes] = {}
 
-# Built once: a status line is the first thing every response writes.
-_STATUS_LINES: dict[int, bytes] = {
-    s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
-}
+
+def _status_lines() -> dict[int, bytes]:
+    from http import HTTPStatus
+
+    _STATUS_LINES.update(
+        {s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus})
+    return _STATUS_LINES
 
 
 def status_line(status: int) -> bytes:
     line = _STATUS_LINES.get(status)
     if line is None:
-        # RFC 9112 section 4: the reason phrase may be empty.
-        line = b"HTTP/1.1 %d \r\n" % status
+        line = (_STATUS_LINES or _status_lines()).get(status)
+        if line is None:
+            # RFC 9112 section 4: the reason phrase may be empty.
+            line = b"HTTP/1.1 %d \r\n" % status
     return line
 
 
 def reason(status: int) -> str:
+    from http import HTTPStatus
+
     try:
         return HTTPStatus(status).phrase
     except ValueError:
