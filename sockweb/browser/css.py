@@ -42,7 +42,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from ..http.urls import URL, InvalidURL
 from .dom import resolve_url
 
-__all__ = ["Fetch", "Rule", "hidden_nodes", "media_applies", "rules"]
+__all__ = ["Fetch", "Rule", "hidden_nodes", "media_applies", "own_style", "rules"]
 
 # What a sheet's URL gives: its text, or None (missing, too large, not CSS).
 Fetch = Callable[[str], "str | None"]
@@ -70,6 +70,7 @@ _SPEC_CLASS = re.compile(r"\.[-\w\\]+|\[[^\]]*\]|:(?!not\(|is\(|where\(|has\()[-
 _SPEC_TYPE = re.compile(r"(?:^|[\s>+~(,])([a-zA-Z][-\w]*)")
 _WHERE = re.compile(r":where\([^()]*\)")
 _STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
+_OWN_STYLE = re.compile(r"(?:^|;)\s*(display|visibility)\s*:", re.IGNORECASE)
 
 
 class Rule:
@@ -241,6 +242,12 @@ def _specificity(selector: str) -> tuple[int, int, int]:
     classes = len(_SPEC_CLASS.findall(plain))
     types = len(_SPEC_TYPE.findall(_SPEC_CLASS.sub(" ", _SPEC_ID.sub(" ", plain))))
     return ids, classes, types
+
+
+def own_style(node: LexborNode) -> set[str]:
+    """Of display and visibility, what an element's own style= attribute sets."""
+    style = node.attributes.get("style")
+    return {p.lower() for p in _OWN_STYLE.findall(style)} if style else set()
 
 
 def _valid(selector: str, probe: LexborHTMLParser) -> bool:

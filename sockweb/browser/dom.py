@@ -53,7 +53,6 @@ SKIP = frozenset({
 # A node needs layout's attention if it is one of these (the CSS query below); the
 # last three are the page's style sheets and refreshes, found in the same walk.
 _MARKED = "[id], a[name], [hidden], [style], style, link[rel], meta[http-equiv]"
-_OWN_STYLE = re.compile(r"(?:^|;)\s*(display|visibility)\s*:", re.IGNORECASE)
 _DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.IGNORECASE)
 _VISIBILITY = re.compile(r"(?:^|;)\s*visibility\s*:\s*(hidden|collapse)", re.IGNORECASE)
 _WHITE_SPACE = re.compile(
@@ -200,7 +199,7 @@ def _hide_styled(tree: LexborHTMLParser, marks: dict[int, Mark], sheets: list[tu
     """Mark hidden what the page's sheets hide (css.py)."""
     from . import css
 
-    for node in css.hidden_nodes(tree, css.rules(sheets, fetch), _own_style):
+    for node in css.hidden_nodes(tree, css.rules(sheets, fetch), css.own_style):
         mark = marks.get(node.mem_id)
         if mark is None:
             marks[node.mem_id] = Mark(hidden=True)
@@ -208,39 +207,35 @@ def _hide_styled(tree: LexborHTMLParser, marks: dict[int, Mark], sheets: list[tu
             mark.hidden = True
 
 
-def _own_style(node: LexborNode) -> set[str]:
-    """Of display and visibility, what an element's style= attribute sets."""
-    style = node.attributes.get("style")
-    return {p.lower() for p in _OWN_STYLE.findall(style)} if style else set()
-
-
-_REFRESH_URL = re.compile(r"url\s*=\s*", re.IGNORECASE)
+_WS = " \t\n\f\r"  # ASCII white space, HTML's
 
 
 def refresh_target(content: str) -> tuple[int, str] | None:
     """A ``<meta http-equiv=refresh>``'s content as (seconds, URL as written; "" for the
     page itself), or None if it is not one: the HTML Standard's shared declarative
     refresh steps (``5``, ``0; url=x.html``, ``3, 'x.html'``, ``1;URL="x"``)."""
-    text = content.lstrip(" \t\n\f\r")
-    digits = re.match(r"[0-9]*", text)
-    time = digits.group() if digits is not None else ""
+    # Written out rather than as regular expressions: compiling those would cost
+    # every page (dom is imported for all) for the few that refresh.
+    text = content.lstrip(_WS)
+    time = text[:len(text) - len(text.lstrip("0123456789"))]
     if not time and not text.startswith("."):
         return None
     rest = text[len(time):].lstrip("0123456789.")
-    if rest and rest[0] not in ";, \t\n\f\r":
+    if rest and rest[0] not in ";," + _WS:
         return None
-    rest = rest.lstrip(" \t\n\f\r")
+    rest = rest.lstrip(_WS)
     if rest[:1] in (";", ","):
-        rest = rest[1:].lstrip(" \t\n\f\r")
+        rest = rest[1:].lstrip(_WS)
     seconds = int(time) if time else 0
     if not rest:
         return seconds, ""
-    found = _REFRESH_URL.match(rest)
-    if found is not None:
-        rest = rest[found.end():]
+    if rest[:3].lower() == "url":
+        after = rest[3:].lstrip(_WS)
+        if after[:1] == "=":
+            rest = after[1:].lstrip(_WS)
     if rest[:1] in ("'", '"'):
         rest = rest[1:].partition(rest[0])[0]
-    return seconds, rest.strip(" \t\n\f\r")
+    return seconds, rest.strip(_WS)
 
 
 def resolve_base(base: URL | None, href: str) -> URL | None:
