@@ -90,6 +90,34 @@ class WireCache:
         return data
 
 
+class HeadCache:
+    """Heads of app responses whose status and fields repeat (most apps'),
+    kept for the rest of the second: a repeat costs a tuple and a look-up
+    instead of formatting. Bounded; emptied when the Date changes."""
+
+    __slots__ = ("_date", "_heads")
+
+    def __init__(self) -> None:
+        self._date = b""
+        self._heads: dict[tuple[object, ...], bytes] = {}
+
+    def get(self, status: int, fields: list[tuple[bytes, bytes]], method: bytes,
+            length: int | None, keep_alive: bool, http_10: bool) -> bytes:
+        date = _dates.now()
+        if date is not self._date or len(self._heads) >= 256:
+            self._date = date
+            self._heads = {}
+        key = (status, *fields, length, keep_alive, http_10, method == b"HEAD")
+        head = self._heads.get(key)
+        if head is None:
+            head = self._heads[key] = encode_head(
+                Response(status, fields), method, length, keep_alive, http_10)
+        return head
+
+
+_app_heads = HeadCache()
+
+
 def encode_switching(fields: list[tuple[bytes, bytes]]) -> bytes:
     """A 101 Switching Protocols head (RFC 9110 section 15.2.2)."""
     return b"".join([status_line(101), b"Date: ", _dates.now(), b"\r\n", SERVER_HEADER,
@@ -342,10 +370,23 @@ class AppExchange:
                 raise LocalProtocolError("response already complete")
             return
         transport = self.conn.transport
+        mode = self._mode
+        if (not more and mode == "length" and self._head_fields is not None
+                and len(data) == self._remaining):
+            # The whole response at once (the usual small answer): one write.
+            payload = self._encode_head(True) + data
+            self._remaining = 0
+            self.sent += len(data)
+            self.finished = True
+            if not (self.disconnected or transport is None or transport.is_closing()):
+                transport.write(payload)
+                if self.conn.write_paused:
+                    await self.conn._drain()
+                self._done()
+            return
         out: list[bytes] = []
         if self._head_fields is not None:
             out.append(self._encode_head(more or bool(data)))
-        mode = self._mode
         if mode == "length":
             if len(data) > self._remaining:
                 self._abort("app sent more than its Content-Length")
@@ -410,8 +451,8 @@ class AppExchange:
         self._head_fields = None  # type: ignore[assignment]
         length = (self._remaining if self._mode == "length"
                   else self._declared if self._mode == "none" else None)
-        return encode_head(Response(self.status, fields), self.head.method, length,
-                           self.keep_alive, self.head.http_version == "1.0")
+        return _app_heads.get(self.status, fields, self.head.method, length,
+                              self.keep_alive, self.head.http_version == "1.0")
 
     def _done(self) -> None:
         if self._log is not None:

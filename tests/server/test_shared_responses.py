@@ -125,3 +125,25 @@ def test_close_after_complete_request_then_partial_one_still_delivers_rfc9112_9_
                 received += chunk
         [(status, headers, body)] = split_responses(received)
         assert (status, body, headers["connection"]) == (200, HELLO_BODY, "close")
+
+
+def test_app_head_cache_tells_every_difference_apart() -> None:
+    from sockweb.server.exchange import HeadCache
+
+    cache = HeadCache()
+    plain = [(b"content-type", b"text/plain")]
+    html = [(b"content-type", b"text/html")]
+    first = cache.get(200, plain, b"GET", 5, True, False)
+    assert cache.get(200, list(plain), b"GET", 5, True, False) is first
+    variants = {
+        cache.get(201, plain, b"GET", 5, True, False),
+        cache.get(200, html, b"GET", 5, True, False),
+        cache.get(200, plain, b"GET", 6, True, False),
+        cache.get(200, plain, b"GET", 5, False, False),
+        cache.get(200, plain, b"GET", 5, True, True),
+        cache.get(200, plain, b"GET", None, True, False),
+        first,
+    }
+    assert len(variants) == 7
+    assert b"Content-Length: 6\r\n" in cache.get(200, plain, b"GET", 6, True, False)
+    assert b"Connection: close\r\n" in cache.get(200, plain, b"GET", 5, False, False)
