@@ -875,20 +875,33 @@ def test_range_only_when_status_would_be_200_rfc9110_13_2_2(serve: Serve) -> Non
 
 
 # -- the small-file cache: an entry serves only the very same file ------------
+# Each case is run after one plain GET (the file is then cached) and after
+# three (the third is served from a ready response, one stat and no reading).
+
+WARM_UPS = pytest.mark.parametrize("warm_ups", [1, 3], ids=["cached", "ready"])
 
 
+def warm(serve: Serve, times: int, path: bytes = b"/hello.txt") -> Response:
+    for _ in range(times):
+        response = serve(path)
+    assert response.status == 200
+    return response
+
+
+@WARM_UPS
 def test_cached_file_rewritten_with_same_size_and_mtime_is_served_fresh(
-    root: Path, serve: Serve
+    root: Path, serve: Serve, warm_ups: int
 ) -> None:
-    assert content(serve(b"/hello.txt")) == HELLO
+    assert content(warm(serve, warm_ups)) == HELLO
     write(root / "hello.txt", b"HELLO, WORLD\n")  # same size, same mtime: ctime moves
     assert content(serve(b"/hello.txt")) == b"HELLO, WORLD\n"
 
 
+@WARM_UPS
 def test_cached_file_replaced_by_symlink_out_of_root_is_refused(
-    root: Path, tmp_path: Path, serve: Serve
+    root: Path, tmp_path: Path, serve: Serve, warm_ups: int
 ) -> None:
-    assert serve(b"/hello.txt").status == 200
+    warm(serve, warm_ups)
     (root / "hello.txt").unlink()
     os.symlink(tmp_path / "secret.txt", root / "hello.txt")
     response = serve(b"/hello.txt")
@@ -896,10 +909,39 @@ def test_cached_file_replaced_by_symlink_out_of_root_is_refused(
     assert b"SECRET" not in content(response)
 
 
-def test_cached_file_removed_is_404(root: Path, serve: Serve) -> None:
-    assert serve(b"/hello.txt").status == 200
+@WARM_UPS
+def test_cached_file_removed_is_404(root: Path, serve: Serve, warm_ups: int) -> None:
+    warm(serve, warm_ups)
     (root / "hello.txt").unlink()
     assert serve(b"/hello.txt").status == 404
+
+
+@WARM_UPS
+def test_cached_file_replaced_by_directory_redirects(
+    root: Path, serve: Serve, warm_ups: int
+) -> None:
+    warm(serve, warm_ups)
+    (root / "hello.txt").unlink()
+    (root / "hello.txt").mkdir()
+    assert serve(b"/hello.txt").status == 301
+
+
+@WARM_UPS
+def test_conditionals_and_ranges_still_apply_when_cached_rfc9110_13_14(
+    serve: Serve, warm_ups: int
+) -> None:
+    warm(serve, warm_ups)
+    assert serve(b"/hello.txt", ("If-None-Match", ETAG)).status == 304
+    ranged = serve(b"/hello.txt", ("Range", "bytes=0-4"))
+    assert (ranged.status, ranged.body) == (206, b"hello")
+    assert serve(b"/hello.txt", ("If-Match", '"x"')).status == 412
+    assert content(serve(b"/hello.txt")) == HELLO
+
+
+def test_ready_response_is_the_same_object_for_plain_repeats(serve: Serve) -> None:
+    first, second = warm(serve, 3), serve(b"/hello.txt")
+    assert first is second and first.shared
+    assert content(second) == HELLO
 
 
 def test_cache_holds_a_bounded_number_of_files(tmp_path: Path) -> None:
@@ -909,63 +951,6 @@ def test_cache_holds_a_bounded_number_of_files(tmp_path: Path) -> None:
     for i in range(static.CACHE_ENTRIES + 10):
         assert files.handle("GET", f"/f{i}.txt".encode(), b"", Headers()).status == 200
     assert len(files._cache) == static.CACHE_ENTRIES
-
-
-# -- the ready responses: a plain repeat costs one stat, never a stale byte ----
-
-
-def warm(serve: Serve, path: bytes = b"/hello.txt") -> Response:
-    """Three plain GETs: read, served from the cache, then from a ready response."""
-    for _ in range(3):
-        response = serve(path)
-    return response
-
-
-def test_ready_response_is_the_same_object_for_plain_repeats(serve: Serve) -> None:
-    first, second = warm(serve), serve(b"/hello.txt")
-    assert first is second and first.shared
-    assert content(second) == HELLO
-
-
-def test_ready_file_rewritten_with_same_size_and_mtime_is_served_fresh(
-    root: Path, serve: Serve
-) -> None:
-    warm(serve)
-    write(root / "hello.txt", b"HELLO, WORLD\n")  # same size, same mtime: ctime moves
-    assert content(serve(b"/hello.txt")) == b"HELLO, WORLD\n"
-
-
-def test_ready_file_replaced_by_symlink_out_of_root_is_refused(
-    root: Path, tmp_path: Path, serve: Serve
-) -> None:
-    warm(serve)
-    (root / "hello.txt").unlink()
-    os.symlink(tmp_path / "secret.txt", root / "hello.txt")
-    response = serve(b"/hello.txt")
-    assert response.status == 404
-    assert b"SECRET" not in content(response)
-
-
-def test_ready_file_removed_is_404(root: Path, serve: Serve) -> None:
-    warm(serve)
-    (root / "hello.txt").unlink()
-    assert serve(b"/hello.txt").status == 404
-
-
-def test_ready_file_replaced_by_directory_redirects(root: Path, serve: Serve) -> None:
-    warm(serve)
-    (root / "hello.txt").unlink()
-    (root / "hello.txt").mkdir()
-    assert serve(b"/hello.txt").status == 301
-
-
-def test_conditionals_and_ranges_still_apply_after_ready_rfc9110_13_14(serve: Serve) -> None:
-    warm(serve)
-    assert serve(b"/hello.txt", ("If-None-Match", ETAG)).status == 304
-    ranged = serve(b"/hello.txt", ("Range", "bytes=0-4"))
-    assert (ranged.status, ranged.body) == (206, b"hello")
-    assert serve(b"/hello.txt", ("If-Match", '"x"')).status == 412
-    assert content(serve(b"/hello.txt")) == HELLO
 
 
 def test_ready_responses_are_bounded(tmp_path: Path) -> None:
