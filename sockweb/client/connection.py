@@ -386,14 +386,9 @@ class Connection:
                         raise ReadTimeout(f"no data for {self.read_timeout:g} s") from None
                     continue
                 except OSError as exc:
-                    raise IncompleteBody(
-                        f"{_read_failure(exc)}; {self.received} bytes of the body received",
-                        self.received) from exc
+                    raise self._read_failed(exc) from exc
                 if got == 0:
-                    self._eof = True
-                    raise IncompleteBody(
-                        f"connection closed after {self.received} bytes of the body",
-                        self.received)
+                    raise self._closed_early()
                 last_data = time.monotonic()
                 moved = 0
                 while moved < got:
@@ -447,14 +442,19 @@ class Connection:
         except (TimeoutError, BlockingIOError) as exc:  # BlockingIOError: SO_RCVTIMEO
             raise ReadTimeout(f"no data for {self.read_timeout:g} s") from exc
         except OSError as exc:
-            raise IncompleteBody(
-                f"{_read_failure(exc)}; {self.received} bytes of the body received",
-                self.received) from exc
+            raise self._read_failed(exc) from exc
         if got == 0:
-            self._eof = True
-            raise IncompleteBody(
-                f"connection closed after {self.received} bytes of the body", self.received)
+            raise self._closed_early()
         return got
+
+    def _read_failed(self, exc: OSError) -> IncompleteBody:
+        return IncompleteBody(
+            f"{_read_failure(exc)}; {self.received} bytes of the body received", self.received)
+
+    def _closed_early(self) -> IncompleteBody:
+        self._eof = True
+        return IncompleteBody(
+            f"connection closed after {self.received} bytes of the body", self.received)
 
     @property
     def reusable(self) -> bool:
