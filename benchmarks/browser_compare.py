@@ -252,10 +252,11 @@ def markdown(result: dict[str, object], times: dict[str, dict[str, float]],
     lines += ["", "| dump | recall of Chromium's words |", "|---|---|"]
     lines += [f"| {name} | {v:.3f} |" for name, v in recall_.items()]
     leaked = result["leaks"]
-    lines += ["", f"Script/style words in sockweb's dumps: {leaked or 'none'}", "",
-              f"| {LARGEST} | min ms | median ms | user ms |", "|---|---|---|---|"]
-    lines += [f"| {name} | {t['min']:.1f} | {t['median']:.1f} | {t['user']:.1f} |"
-              for name, t in times.items()]
+    lines += ["", f"Script/style words in sockweb's dumps: {leaked or 'none'}"]
+    if times:
+        lines += ["", f"| {LARGEST} | min ms | median ms | user ms |", "|---|---|---|---|"]
+        lines += [f"| {name} | {t['min']:.1f} | {t['median']:.1f} | {t['user']:.1f} |"
+                  for name, t in times.items()]
     if render_ms:
         lines += ["", f"sockweb rendering alone (decode, parse, style sheets, layout, paint), "
                   f"in process: {render_ms:.1f} ms"]
