@@ -504,6 +504,12 @@ class HttpProtocol(asyncio.Protocol):
                 self._drain_waiter = None
 
     def _after_response(self) -> None:
+        if not (self._closing or self._pending or self._peer_eof or self._read_paused
+                or self._streaming):
+            # The usual keep-alive case: nothing queued, reading on, nothing to close.
+            if not self._msg_open:
+                self._go_idle()
+            return
         if self._closing:
             self._close()
             return
@@ -525,7 +531,7 @@ class HttpProtocol(asyncio.Protocol):
         return self._write_paused
 
     def _go_idle(self) -> None:
-        if self.parser.in_head or self._got_bytes:
+        if self._got_bytes or self.parser.in_head:
             self.phase = HEAD
             self.deadline = self.loop.time() + self.state.config.timeout_headers
             return
