@@ -21,9 +21,13 @@ index page): spans are read-only once laid out.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Protocol
 
 from .model import MARK, Line, Span
+
+# typing costs every start ~3 ms to import; annotations need it only for mypy.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
 __all__ = ["BLANK", "Block", "Flow", "Out", "Rule", "Run", "St", "render", "render_blocks",
            "render_rows", "rows", "width_of"]
@@ -116,14 +120,6 @@ class Out:
         self.text = text
 
 
-class Box(Protocol):
-    anchors: list[str] | None
-
-    def lay_out(self, width: int, out: Out) -> None: ...
-
-    def measure(self) -> tuple[int, int]: ...
-
-
 class Rule:
     """``<hr>``: a line of dashes across."""
 
@@ -158,7 +154,17 @@ class _Blank:
 
 
 BLANK = _Blank()
-Block = Flow | Box
+if TYPE_CHECKING:
+    class Box(Protocol):
+        anchors: list[str] | None
+
+        def lay_out(self, width: int, out: Out) -> None: ...
+
+        def measure(self) -> tuple[int, int]: ...
+
+    Block = Flow | Box
+else:
+    Block = object  # annotations only; what a block is, is told to mypy above
 
 
 def render_blocks(blocks: list[Block], width: int,

@@ -26,7 +26,6 @@ four, ``<blockquote>`` four.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from . import dom
 from .controls import ControlsMixin
@@ -37,7 +36,11 @@ from .inline import INLINE_STYLE, InlineMixin
 from .model import BOLD, HEADING, LINK, Link, Page
 from .tables import TablesMixin
 
+# typing costs every start ~3 ms to import; annotations need it only for mypy.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .css import Fetch
 
 __all__ = ["layout", "render", "render_rows", "text_page"]

@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from ..client.errors import TransportError
 from ..http.urls import URL, InvalidURL
 
+# typing costs every start ~3 ms to import; annotations need it only for mypy.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..client.api import Client
 

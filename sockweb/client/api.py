@@ -13,7 +13,6 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..http.errors import RemoteProtocolError
@@ -27,8 +26,11 @@ from .models import Body, Request, Response
 from .pool import Pool
 from .redirects import MAX_REDIRECTS, REDIRECT_STATUSES
 
+# typing costs every start ~3 ms to import; annotations need it only for mypy.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
+    from typing import Any
 
 # Imported where they are needed, not here: ssl (https only), json, base64,
 # secrets and urllib.request (only when the environment names a proxy) cost

@@ -16,7 +16,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, Any
+
+# typing costs every start ~3 ms to import; annotations need it only for mypy.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 EXIT_CODES = """\
 exit codes (curl's): 0 ok, 2 bad usage, 3 malformed URL, 5 proxy failed,

@@ -30,9 +30,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import NoReturn
 
 from .errors import SockwebError
+
+# typing costs every start ~3 ms to import; annotations need it only for mypy.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 # Importing this module is on the path of every `sockweb get`, so it costs
 # next to nothing: no regex is compiled until a URL needs it (``re``'s own
