@@ -23,42 +23,74 @@ STARTUP_TIMEOUT = 10.0
 
 
 class ServerProcess:
-    def __init__(self, args: list[str], cwd: str | None = None) -> None:
+    """A real ``python -m sockweb serve`` process, stopped by its own pid.
+
+    ``args`` follow ``serve --host 127.0.0.1 --port 0`` (``local=False``: no
+    such prefix, for --uds, --fd, TLS...). ``env`` and ``pass_fds`` go to the
+    child; ``command`` replaces the whole argv. The constructor waits for the
+    ``ready`` line (the banner by default; None: do not wait) and raises
+    RuntimeError if the process ends or is silent for STARTUP_TIMEOUT.
+    """
+
+    def __init__(self, args: list[str], cwd: str | None = None, *,
+                 env: dict[str, str] | None = None, pass_fds: tuple[int, ...] = (),
+                 command: list[str] | None = None, local: bool = True,
+                 ready: str | None = "Access ") -> None:
         self.args = args
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        prefix = ["--host", "127.0.0.1", "--port", "0"] if local else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sockweb", "serve", "--host", "127.0.0.1", "--port", "0",
-             *args],
+            command or [sys.executable, "-m", "sockweb", "serve", *prefix, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
-            env=env,
+            env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
+            pass_fds=pass_fds,
         )
+        self.pid = self.proc.pid
         self.lines: list[str] = []
         self.errors: list[str] = []
-        self._banner = threading.Event()
-        self.port = 0
         self._readers = [
             threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True),
             threading.Thread(target=self._read, args=(self.proc.stderr, self.errors), daemon=True),
         ]
         for reader in self._readers:
             reader.start()
-        if not self._banner.wait(STARTUP_TIMEOUT):
-            self.stop()
-            raise RuntimeError(f"server did not start: {self.errors}")
-        if not self.port:
-            self.stop()
-            raise RuntimeError(f"server failed: {self.lines} {self.errors}")
+        if ready is not None:
+            try:
+                self.wait_for(ready, STARTUP_TIMEOUT)
+            except AssertionError:
+                self.stop()
+                raise RuntimeError(f"server did not start: {self.lines} {self.errors}") from None
 
     def _read(self, stream: object, sink: list[str]) -> None:
         for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            sink.append(line)
-            if line.startswith("Access http://") and not self.port:
-                self.port = int(line.rsplit(":", 1)[1])
-                self._banner.set()
-        self._banner.set()
+            sink.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = STARTUP_TIMEOUT, count: int = 1) -> None:
+        """Until ``count`` lines of stdout contain ``text`` (AssertionError if not)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if sum(text in line for line in self.lines) >= count:
+                return
+            if self.proc.poll() is not None:
+                time.sleep(0.1)  # let the readers catch up with the last lines
+                if sum(text in line for line in self.lines) >= count:
+                    return
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"{text!r} x{count} not seen; out={self.lines} err={self.errors}")
+
+    @property
+    def access(self) -> list[str]:
+        """The addresses of the banner's "Access ..." lines."""
+        return [line.removeprefix("Access ") for line in self.lines if line.startswith("Access ")]
+
+    @property
+    def port(self) -> int:
+        for address in self.access:
+            if address.startswith(("http://", "https://")):
+                return int(address.rsplit(":", 1)[1])
+        return 0
 
     @property
     def url(self) -> str:
@@ -80,11 +112,11 @@ class ServerProcess:
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> int:
         if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
+            os.kill(self.pid, sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGKILL)
                 self.proc.wait()
         for reader in self._readers:
             reader.join(5)

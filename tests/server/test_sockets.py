@@ -1,8 +1,7 @@
 """Where sockweb listens: --uds, --fd, systemd socket activation; each over real sockets.
 
-``Sockweb`` here is the process launcher the other production tests share
-(TLS, workers, reload): unlike conftest's ServerProcess it passes descriptors
-and environment through, and it reads any banner (https://, unix:).
+``Sockweb`` here is conftest's ServerProcess with no --host/--port added, for
+the tests that say where the server listens (TLS, workers, reload too).
 """
 
 from __future__ import annotations
@@ -13,81 +12,26 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import split_responses
+from tests.conftest import ServerProcess, split_responses
 
 TIMEOUT = 10.0
 GET = b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 
-class Sockweb:
-    """``python -m sockweb serve ARGS`` as a real process, stopped by its pid."""
+class Sockweb(ServerProcess):
+    """``python -m sockweb serve ARGS`` with nothing added: where it listens is
+    the test's to say (--uds, --fd, LISTEN_FDS, TLS)."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None,
                  pass_fds: tuple[int, ...] = (), cwd: str | None = None,
                  command: list[str] | None = None, wait: bool = True) -> None:
-        full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
-        self.proc = subprocess.Popen(
-            command or [sys.executable, "-m", "sockweb", "serve", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
-            pass_fds=pass_fds, cwd=cwd)
-        self.pid = self.proc.pid
-        self.lines: list[str] = []
-        self.errors: list[str] = []
-        self._readers = [
-            threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True),
-            threading.Thread(target=self._read, args=(self.proc.stderr, self.errors), daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-        if wait:
-            self.wait_for("Serving ")
-
-    def _read(self, stream: object, sink: list[str]) -> None:
-        for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
-            sink.append(raw.decode("utf-8", "replace").rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = TIMEOUT, count: int = 1) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if sum(text in line for line in self.lines) >= count:
-                return
-            if self.proc.poll() is not None:
-                time.sleep(0.1)  # let the readers catch up with the last lines
-                if sum(text in line for line in self.lines) >= count:
-                    return
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"{text!r} x{count} not seen; out={self.lines} err={self.errors}")
-
-    @property
-    def access(self) -> list[str]:
-        return [line.removeprefix("Access ") for line in self.lines if line.startswith("Access ")]
-
-    @property
-    def port(self) -> int:
-        return int(self.access[0].rsplit(":", 1)[1])
-
-    def stop(self, sig: int = signal.SIGINT, timeout: float = TIMEOUT) -> int:
-        if self.proc.poll() is None:
-            os.kill(self.pid, sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.proc.wait()
-        for reader in self._readers:
-            reader.join(5)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
-        return self.proc.returncode
+        super().__init__(list(args), cwd, env=env, pass_fds=pass_fds, command=command,
+                         local=False, ready="Serving " if wait else None)
 
 
 @pytest.fixture
