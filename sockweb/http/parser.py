@@ -33,6 +33,7 @@ MAX_METHOD = 32
 # them (and one Host) takes the short path in on_headers_complete.
 _FRAMING = frozenset(
     [b"connection", b"content-length", b"transfer-encoding", b"expect", b"upgrade"])
+_FRAMING_BUT_CONNECTION = _FRAMING - {b"connection"}
 
 
 class _Stop(Exception):
@@ -254,6 +255,14 @@ class RequestParser:
             self._events.append(RequestHead(method, target, "1.1", headers, True))
             return
         version = parser.get_http_version()
+        if (b"connection" in index and index.keys().isdisjoint(_FRAMING_BUT_CONNECTION)
+                and (version == "1.0" or (version == "1.1" and len(index.get(b"host", ())) == 1))
+                and method != b"CONNECT"):
+            # Connection is the only framing field (Connection: close, an HTTP/1.0
+            # keep-alive): no length, coding, expectation or upgrade to check.
+            self._events.append(
+                RequestHead(method, target, version, headers, framing.keep_alive(version, headers)))
+            return
         try:
             framing.check_request_head(version, method, headers)
             expect = framing.expects_continue(version, headers)

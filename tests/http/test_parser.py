@@ -107,6 +107,22 @@ VALID: dict[str, tuple[bytes, list[Norm]]] = {
         b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
         [head(b"GET", b"/", "1.0", [(b"Connection", b"Keep-Alive")], keep=True), END],
     ),
+    # Heads whose only framing field is Connection take a short path in the
+    # parser: these pin that it decides as the full checks do (RFC 9112 9.3).
+    "http10_close_and_keep_alive_close_wins": (
+        b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+        [head(b"GET", b"/", "1.0", [(b"Connection", b"keep-alive, close")], keep=False), END],
+    ),
+    "http10_two_hosts_and_keep_alive": (
+        b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\nConnection: keep-alive\r\n\r\n",
+        [head(b"GET", b"/", "1.0", [(b"Host", b"a"), (b"Host", b"b"),
+                                    (b"Connection", b"keep-alive")], keep=True), END],
+    ),
+    "http11_close_then_keep_alive_token": (
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n",
+        [head(b"GET", b"/", "1.1", [(b"Host", b"a"), (b"Connection", b"keep-alive"),
+                                    (b"Connection", b"close")], keep=False), END],
+    ),
     "http11_close": (
         b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
         [head(b"GET", b"/", "1.1", [(b"Host", b"a"), (b"Connection", b"close")],
@@ -293,6 +309,13 @@ ERRORS: dict[str, tuple[bytes, int]] = {
     # RFC 9112 section 3.2
     "http11_without_host": (b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400),
     "http11_two_hosts": (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    "http11_close_without_host": (b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
+    "http11_close_two_hosts": (
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n", 400),
+    "version_2_0_with_connection": (
+        b"GET / HTTP/2.0\r\n" + H + b"Connection: keep-alive\r\n\r\n", 505),
+    "connect_with_connection": (
+        b"CONNECT a:443 HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n", 501),
     # RFC 9110 section 15.6.6
     "version_1_2": (b"GET / HTTP/1.2\r\n" + H + b"\r\n", 505),
     "version_2_0": (b"GET / HTTP/2.0\r\n" + H + b"\r\n", 505),
