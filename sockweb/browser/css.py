@@ -37,10 +37,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
-
 from ..http.urls import URL, InvalidURL
 from .dom import resolve_url
+from .lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 __all__ = ["Fetch", "Rule", "hidden_nodes", "media_applies", "own_style", "rules"]
 

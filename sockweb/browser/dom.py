@@ -32,10 +32,9 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
-
 from ..client.decoding import charset_from_content_type, decode_text
 from ..http.urls import URL, InvalidURL
+from .lexbor import LexborHTMLParser, LexborNode
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
