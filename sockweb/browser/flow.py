@@ -7,6 +7,8 @@ width reruns only this pass.
 A block is a :class:`Flow` (inline content: styled runs of text with white
 space already collapsed), a :class:`Rule`, :data:`BLANK` (a margin) or any
 object with ``anchors`` and ``lay_out(width, out)`` (a table, tables.py).
+Text-only layout (``--dump``) may also hand over a ``str``, a paragraph
+already known to be one finished line.
 
 Line breaking is greedy, at spaces, as browsers do for ``white-space:
 normal``: a run of text is split into words only when its paragraph does not
@@ -211,6 +213,9 @@ def render(blocks: list[Block], width: int, out: Out, cut: bool = False) -> None
                 if last is not None and (type(last) is str or last.spans):
                     lines.append(None if text_mode else Line([]))
             out.blank = False
+        if type(block) is str:  # type: ignore[comparison-overlap]  # text-only layout's
+            lines.append(block)  # a finished line, from layout's flush in text-only mode
+            continue
         if block.anchors:
             for name in block.anchors:
                 out.anchors.setdefault(name, len(lines))

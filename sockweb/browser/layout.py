@@ -30,7 +30,7 @@ from collections.abc import Callable
 from . import dom
 from .controls import ControlsMixin
 from .dom import LexborNode
-from .flow import BLANK, PLAIN, Block, Flow, Rule, St, render_blocks
+from .flow import BLANK, MIN_LINE, PLAIN, Block, Flow, Rule, St, render_blocks, width_of
 from .flow import render_rows as render_rows_of
 from .inline import INLINE_STYLE, InlineMixin
 from .model import BOLD, HEADING, LINK, Link, Page
@@ -60,9 +60,13 @@ _BULLETS = ("*", "+", "-")
 class _Builder(InlineMixin, ControlsMixin, TablesMixin):
     """Pass one: the document's tree -> a list of blocks (see the module docstring)."""
 
-    def __init__(self, document: dom.Document, page: Page) -> None:
+    def __init__(self, document: dom.Document, page: Page, text: bool = False) -> None:
         super().__init__(document, page)
         self.marks = document.marks
+        # Text only (--dump), at the page's level: a paragraph that is one run
+        # and fits is its finished line at once (see flush). None in a table's
+        # cells, whose width is known only once the table is measured.
+        self.line_width: int | None = page.width if text else None
         self.blocks: list[Block] = []
         self.runs: list[tuple[str, St]] = []
         self.sp = True  # the flow so far ends in a collapsible space (or is empty)
@@ -99,6 +103,26 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
         else:
             runs.pop()
         if runs:
+            width = self.line_width
+            if (width is not None and len(runs) == 1 and not self.breaks and not self.anchors
+                    and self.indent <= width - MIN_LINE):
+                # flow.render()'s common case done here: one run that fits its
+                # line is that line (15,000 list items on an index page).
+                text = runs[0][0]
+                indent = self.indent
+                if (len(text) if text.isascii() else width_of(text)) <= width - indent:
+                    lead = self.prefix
+                    if lead is None:
+                        lead = " " * indent
+                    elif len(lead) < indent:
+                        lead = lead.ljust(indent)
+                    self.prefix = None
+                    # Typed as blocks are elsewhere; only render_rows sees these.
+                    self.blocks.append(lead + text)  # type: ignore[arg-type]
+                    self.fresh = False
+                    self.runs = []
+                    self.sp = True
+                    return
             ws = self.ws
             block = Flow(self.indent, self.prefix, runs, ws != "pre" and ws != "nowrap",
                          self.breaks)
@@ -433,11 +457,13 @@ def layout(document: dom.Document, width: int = 80) -> Page:
     return page
 
 
-def _boxes(document: dom.Document, width: int) -> tuple[Page, list[Block], list[str]]:
+def _boxes(document: dom.Document, width: int,
+           text: bool = False) -> tuple[Page, list[Block], list[str]]:
     """Pass one: the page (links, controls, forms; no lines yet), its blocks, and the
-    anchors left at its end."""
+    anchors left at its end. ``text``: for :func:`flow.render_rows` only (a block
+    may be a finished line, a str)."""
     page = Page(document.url, document.title, width=max(width, 10))
-    builder = _Builder(document, page)
+    builder = _Builder(document, page, text)
     if document.refresh:
         page.refresh = document.refresh
         _refresh_lines(document, builder)
@@ -484,7 +510,7 @@ def render_rows(body: bytes, url: str, width: int = 80, *, content_type: str | N
         page = Page(url, width=max(width, 10))
         text = dom.decode(body, content_type or "text/html")
         return page, render_rows_of(_text_blocks(text), page.width, cut=True)
-    page, blocks, _ = _boxes(document, width)
+    page, blocks, _ = _boxes(document, width, text=True)
     return page, render_rows_of(blocks, page.width)
 
 

@@ -214,6 +214,7 @@ class TablesMixin:
     prefix: str | None
     fresh: bool
     anchors: list[str]
+    line_width: int | None
     marks: dict[int, Mark]
 
     def table(self, node: LexborNode) -> None:
@@ -270,8 +271,10 @@ class TablesMixin:
 
     def _cell_blocks(self, node: LexborNode, bold: bool = False) -> list[Block]:
         blocks, self.blocks, self.fresh = self.blocks, [], True
+        line_width, self.line_width = self.line_width, None  # a cell's width is not known yet
         self.cell_content(node, bold)
         cell, self.blocks = self.blocks, blocks
+        self.line_width = line_width
         return cell
 
     # Supplied by the builder.
