@@ -143,6 +143,17 @@ def test_file_url_and_bare_paths(pages: Path) -> None:
     assert "   2. file:///about.html#team" in by_url.stdout
 
 
+def test_a_path_that_needs_percent_encoding(tmp_path: Path) -> None:
+    """A bare path becomes a file URL as pathlib's as_uri() writes it: space, "#",
+    "%", "?" and non-ASCII encoded, so that the name is not read as a fragment."""
+    page = tmp_path / "a b#c%d?é.html"
+    page.write_text('<p>Odd <a href="#x">name</a></p>', encoding="utf-8")
+    by_path = browse("--dump", str(page))
+    assert by_path.returncode == 0, by_path.stderr
+    assert by_path.stdout == f"Odd [1]name\n\nReferences\n\n   1. {page.as_uri()}#x\n"
+    assert browse("--dump", page.as_uri()).stdout == by_path.stdout
+
+
 def test_a_directory_is_a_listing(pages: Path) -> None:
     got = browse("--dump", str(pages))
     assert got.returncode == 0
