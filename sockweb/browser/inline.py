@@ -21,6 +21,7 @@ name stands for it.
 
 from __future__ import annotations
 
+from ..http.urls import plain_relative_path
 from . import dom
 from .dom import LexborNode, collapse
 from .flow import PLAIN, St
@@ -168,7 +169,14 @@ class InlineMixin:
         head, hash_, fragment = href.partition("#")
         joined = self._urls.get(head)
         if joined is None:
-            joined = dom.resolve_url(self.document.base, head).partition("#")[0]
+            base = self.document.base
+            if base is not None and plain_relative_path(head):
+                directory = self._urls.get("#dir")  # no head has "#": a key of its own
+                if directory is None:
+                    directory = self._urls["#dir"] = base.directory()
+                joined = directory + head
+            else:
+                joined = dom.resolve_url(base, head).partition("#")[0]
             self._urls[head] = joined
         if not hash_:
             return joined

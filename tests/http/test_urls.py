@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sockweb.http.errors import SockwebError
-from sockweb.http.urls import URL, InvalidURL, encode_query, parse_query
+from sockweb.http.urls import URL, InvalidURL, encode_query, parse_query, plain_relative_path
 
 RFC_BASE = "http://a/b/c/d;p?q"
 
@@ -455,3 +455,35 @@ def test_parse_raises_only_invalid_url(text: str) -> None:
 @given(st.text(alphabet="htpsfile:/\\[]@%.?#0123456789abcdefx-: \tè", max_size=30))
 def test_parse_raises_only_invalid_url_on_url_like_text(text: str) -> None:
     _check_any_text(text)
+
+
+# -- the plain relative path short cut -------------------------------------------------------
+
+_BASES = ["file:///usr/share/doc/python3-doc/html/contents.html", "http://h.test/a/b/c.html?q#f",
+          "https://h.test", "http://h.test/dir/", "http://u:p@h.test:8080/x/y", "file:///"]
+
+
+@pytest.mark.parametrize(("reference", "plain"), [
+    ("library/os.html", True), ("a", True), ("a/", True), (".hidden/x", True), ("a..b", True),
+    ("a;b=c@d", True), ("-~_!$&'()*+,", True),
+    ("./a", False), ("a/./b", False), ("a/..", False), ("..", False), ("%2e%2e/x", False),
+    ("/abs", False), ("//host/x", False), ("a:b", False), ("a\\b", False), ("a?q", False),
+    ("a#f", False), ("a b", False), (" a", False), ("a\tb", False), ("é", False), ("", False),
+])
+def test_which_references_are_plain_relative_paths(reference: str, plain: bool) -> None:
+    assert plain_relative_path(reference) is plain
+
+
+@given(st.text(alphabet="ab./%2e:?#\\ @;|[]~\t", min_size=1, max_size=10),
+       st.sampled_from(_BASES))
+def test_a_plain_relative_path_joins_as_the_parser_joins_it(reference: str, base: str) -> None:
+    """WHATWG URL basic parser, path relative state: the short cut gives its result."""
+    url = URL.parse(base)
+    if plain_relative_path(reference):
+        assert url.directory() + reference == str(url.join(reference))
+
+
+@pytest.mark.parametrize("base", _BASES)
+def test_directory_is_the_join_of_an_empty_last_segment(base: str) -> None:
+    url = URL.parse(base)
+    assert url.directory() + "x" == str(url.join("x"))
