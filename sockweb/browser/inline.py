@@ -61,6 +61,7 @@ class InlineMixin:
     link_pending: int | None  # a link whose [n] is not out yet
     link_text: list[str] | None
     link_image: str
+    line_width: int | None  # set when laying out text only (layout.py)
     _styles: dict[tuple[frozenset[str], str], frozenset[str]]
     _urls: dict[str, str]
     _linked: dict[frozenset[str], frozenset[str]]  # styles -> styles with LINK
@@ -143,6 +144,9 @@ class InlineMixin:
         return (merged, link, control)
 
     def styled(self, node: LexborNode) -> None:
+        if self.line_width is not None:
+            self.walk(node)  # text only: no style shows (<code> in 9,000 links of contents.html)
+            return
         old = self.st
         self.st = self.with_style(INLINE_STYLE[node.tag or "b"])
         self.walk(node)

@@ -104,6 +104,10 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
             runs.pop()
         if runs:
             width = self.line_width
+            if width is not None and len(runs) > 1:
+                # Text only: styles show nowhere, and line breaking goes by words
+                # across runs, so the runs can be one (a link with <code> in it).
+                runs = [("".join([t for t, _ in runs]), PLAIN)]
             if (width is not None and len(runs) == 1 and not self.breaks and not self.anchors
                     and self.indent <= width - MIN_LINE):
                 # flow.render()'s common case done here: one run that fits its
