@@ -22,8 +22,6 @@ index page): spans are read-only once laid out.
 
 from __future__ import annotations
 
-import unicodedata
-
 from .model import MARK, Line, Span
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
@@ -52,6 +50,8 @@ def width_of(text: str) -> int:
     for ch in text:
         w = _widths.get(ch)
         if w is None:
+            import unicodedata  # once a character is new: most pages are ASCII (0.7 ms)
+
             if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
                 w = 0
             else:
