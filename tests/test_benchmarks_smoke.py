@@ -1,10 +1,12 @@
 """The benchmark harness (benchmarks/run.py) in --quick mode, so that it cannot rot.
 
-The benchmarks themselves never run here (too slow and noisy for CI). This
-runs two scenarios for a fraction of a second each: with benchmarks/.venv when
-it exists (the peers too), otherwise with this environment, where the peers
-that are not installed are skipped and sockweb, http.server, nginx, curl and
-http.client still run. wrk is required: .ci/run installs it.
+The benchmarks themselves never run here (too slow and noisy for CI). The
+first test runs three scenarios for a fraction of a second each with their
+peers: with benchmarks/.venv when it exists, otherwise with this environment,
+where the peers that are not installed are skipped and sockweb, http.server,
+nginx, curl and http.client still run. The second runs every other scenario
+the same way, sockweb alone (issue 6, item 6: each scenario, so that none can
+rot unnoticed). wrk is required: .ci/run installs it.
 """
 
 from __future__ import annotations
@@ -22,17 +24,51 @@ RUN = ROOT / "benchmarks" / "run.py"
 BENCH_PYTHON = ROOT / "benchmarks" / ".venv" / "bin" / "python"
 
 
-@pytest.mark.timeout(90)
-def test_harness_quick_run(tmp_path: Path) -> None:
+WITH_PEERS = ("hello", "client-1k", "browser")
+
+
+def _scenario_names() -> list[str]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from harness import client_bench, server_bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return [sc.name for sc in [*server_bench.SCENARIOS, *client_bench.SCENARIOS]]
+
+
+def _quick(tmp_path: Path, scenarios: list[str], *extra: str) -> subprocess.CompletedProcess[str]:
     if not shutil.which("wrk"):
         pytest.fail("wrk is missing: the benchmark harness needs it (apt-get install -y wrk; "
                     ".ci/run installs it)")
     python = str(BENCH_PYTHON) if BENCH_PYTHON.exists() else sys.executable
+    cmd = [python, str(RUN), "--quick", "--no-install", *extra, "--duration", "0.3",
+           "--warmup", "0", "--rounds", "1", "--max-minutes", "1", "--out", str(tmp_path / "out")]
+    for name in scenarios:
+        cmd += ["--scenario", name]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=80, cwd=tmp_path)
+
+
+@pytest.mark.timeout(90)
+def test_every_other_scenario_runs_with_sockweb(tmp_path: Path) -> None:
+    others = [name for name in _scenario_names() if name not in WITH_PEERS]
+    assert {"hello-close", "c1000", "wsgi-hello", "download-1g", "browser-genindex"} <= set(others)
+    proc = _quick(tmp_path, others, "--only", "none")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    by_name = {r["name"]: r for r in data["results"]}
+    assert set(by_name) == set(others)
+    for name, result in by_name.items():
+        # .ci/run installs every tool a scenario needs (nginx, wrk, hyperfine, python3-doc)
+        assert not result.get("skip"), (name, result["skip"])
+        (sockweb,) = [e for e in result["entries"] if e["name"] == "sockweb"]
+        assert sockweb.get("samples"), (name, sockweb, proc.stderr[-2000:])
+        assert sockweb["samples"][0]["value"] > 0, (name, sockweb)
+
+
+@pytest.mark.timeout(90)
+def test_harness_quick_run(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cmd = [python, str(RUN), "--quick", "--no-install", "--scenario", "hello",
-           "--scenario", "client-1k", "--scenario", "browser", "--duration", "0.3",
-           "--warmup", "0", "--rounds", "1", "--max-minutes", "1", "--out", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=80, cwd=tmp_path)
+    proc = _quick(tmp_path, list(WITH_PEERS))
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     data = json.loads((out / "results.json").read_text())
