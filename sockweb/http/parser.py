@@ -53,7 +53,7 @@ class RequestParser:
         "_max_field",
         "_max_head",
         "_in_body",
-        "_in_head",
+        "in_head",
         "_limits",
         "_parser",
         "_since_emit",
@@ -82,7 +82,9 @@ class RequestParser:
         self._max_field = limits.max_field_size
         self._max_head = limits.max_header_size
         self._max_count = limits.max_header_count
-        self._in_head = False
+        # A request has begun and its head is not complete yet (a plain
+        # attribute: the connection reads it once per request).
+        self.in_head = False
         self._emitted = False
         # Bytes llhttp holds for a header it has not handed over yet: bounded
         # here because httptools buffers a field until its end.
@@ -97,14 +99,9 @@ class RequestParser:
         self._in_body = False
 
     @property
-    def in_head(self) -> bool:
-        """A request has begun and its head is not complete yet."""
-        return self._in_head
-
-    @property
     def between_messages(self) -> bool:
         """Every byte fed so far belonged to a complete message, and none failed."""
-        return not (self._in_head or self._in_body or self.dead
+        return not (self.in_head or self._in_body or self.dead
                     or self._undecided is not None)
 
     def close(self) -> None:
@@ -127,7 +124,7 @@ class RequestParser:
         if self.dead:
             return events
         self._emitted = False
-        idle_at_start = not self._in_head and not self._in_body
+        idle_at_start = not self.in_head and not self._in_body
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -158,11 +155,11 @@ class RequestParser:
                 self._fail(RemoteProtocolError("malformed request line"))
         except httptools.HttpParserError as exc:
             self._fail(_classify(str(exc)))
-        if self._in_head and not self._url and not self.dead:
+        if self.in_head and not self._url and not self.dead:
             self._start = (self._start + data)[:64]
         else:
             self._start = b""
-        if self._in_head and not self._emitted and not self.dead:
+        if self.in_head and not self._emitted and not self.dead:
             self._since_emit += len(data)
             if self._since_emit > self._limits.max_field_size:
                 status = 414 if not self._fields and self._url else 431
@@ -199,7 +196,7 @@ class RequestParser:
             self._index = {}
         self._head_size = 0
         self._body_size = 0
-        self._in_head = True
+        self.in_head = True
         self._emitted = True
         self._since_emit = 0
 
@@ -236,7 +233,7 @@ class RequestParser:
             self._stop("request header fields too large", 431)
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
+        self.in_head = False
         self._in_body = True
         parser = self._parser
         method = parser.get_method()

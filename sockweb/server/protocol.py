@@ -267,7 +267,7 @@ class HttpProtocol(asyncio.Protocol):
                     self.phase = RESPONDING
                     self._enqueue(body_head)
                 elif self._answered and not self._busy():
-                    self._go_idle()
+                    self._go_idle(now)
             elif cls is Data:
                 sink = self._sink
                 if sink is not None:
@@ -530,13 +530,16 @@ class HttpProtocol(asyncio.Protocol):
     def _read_paused_by_writes(self) -> bool:
         return self._write_paused
 
-    def _go_idle(self) -> None:
+    def _go_idle(self, now: float | None = None) -> None:
+        """``now``: the loop's time if the caller has just read it."""
+        if now is None:
+            now = self.loop.time()
         if self._got_bytes or self.parser.in_head:
             self.phase = HEAD
-            self.deadline = self.loop.time() + self.state.config.timeout_headers
+            self.deadline = now + self.state.config.timeout_headers
             return
         self.phase = IDLE
-        self.deadline = self.loop.time() + self.state.config.timeout_keep_alive
+        self.deadline = now + self.state.config.timeout_keep_alive
         if self.state.shutting_down:
             self._close(linger=False)
 
