@@ -13,7 +13,7 @@ when the body has been sent or the connection is gone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import IO
+from typing import Protocol
 
 
 @dataclass(slots=True)
@@ -28,13 +28,19 @@ class FileSlice:
 Part = bytes | FileSlice
 
 
+class Closable(Protocol):
+    """What a Response holds its file as: something to close once it is sent."""
+
+    def close(self) -> None: ...
+
+
 @dataclass(slots=True)
 class Response:
     status: int
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     body: bytes | list[Part] = b""
     # The open file a FileSlice refers to; closed by the exchange when done.
-    file: IO[bytes] | None = None
+    file: Closable | None = None
     # Served again and again, never changed (hello, a cached small file): its
     # bytes on the wire may be kept for the rest of the second (exchange.py).
     shared: bool = False

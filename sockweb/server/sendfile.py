@@ -6,6 +6,10 @@ writes straight from the file to a duplicate of the socket's descriptor, and
 the loop watches that duplicate for writability. The duplicate has its own
 number, so the event loop does not confuse it with the transport's own.
 
+One duplicate serves a whole body, wrapped once in a ``socket.socket`` for
+TCP_CORK: the transport's own socket object (uvloop's ``PseudoSocket``) makes
+a new socket object, with its system calls, for every option set.
+
 Where sendfile cannot be used (TLS, no real socket, or it fails as
 unsupported), slices are read in blocks and written through the transport.
 """
@@ -45,38 +49,44 @@ class BodySender:
         sock = transport.get_extra_info("socket")
         self._native = sock is not None and transport.get_extra_info("sslcontext") is None
         self._sock_fd = sock.fileno() if sock is not None else -1
-        self._tcp = self._native and sock.family in (socket.AF_INET, socket.AF_INET6)
+        self._family = sock.family if self._native else socket.AF_UNSPEC
+        self._tcp = self._native and self._family in (socket.AF_INET, socket.AF_INET6)
+        self._out: socket.socket | None = None  # the duplicate, while a body is sent
 
     async def send(self, parts: list[Part]) -> None:
+        if not self._native or all(isinstance(part, bytes) for part in parts):
+            await self._send(parts)
+            return
+        # The socket object owns the duplicate and closes it.
+        out = self._out = socket.socket(self._family, socket.SOCK_STREAM, 0,
+                                        os.dup(self._sock_fd))
         # Like nginx's tcp_nopush: with the socket corked, the head and the
         # file's first bytes leave in full segments instead of a small one
         # first; uncorking at the end pushes out the tail.
-        cork = self._tcp and _CORK is not None and len(parts) > 1
-        if cork:
-            self._cork(1)
+        cork = _CORK if self._tcp and len(parts) > 1 else None
         try:
+            if cork is not None:
+                out.setsockopt(socket.IPPROTO_TCP, cork, 1)
             await self._send(parts)
         finally:
-            if cork:
-                self._cork(0)
-
-    def _cork(self, on: int) -> None:
-        sock = self._transport.get_extra_info("socket")
-        with contextlib.suppress(OSError):  # closed meanwhile
-            sock.setsockopt(socket.IPPROTO_TCP, _CORK, on)
+            if cork is not None:
+                with contextlib.suppress(OSError):  # closed meanwhile
+                    out.setsockopt(socket.IPPROTO_TCP, cork, 0)
+            self._out = None
+            out.close()
 
     async def _send(self, parts: list[Part]) -> None:
         for part in parts:
             if isinstance(part, bytes):
                 self._transport.write(part)
                 await self._drain()
-            elif self._native:
+            elif self._out is not None:
                 try:
-                    await self._sendfile(part)
+                    await self._sendfile(part, self._out.fileno())
                 except OSError as exc:
                     if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                         raise
-                    self._native = False
+                    self._out = None  # copy the rest; send() still closes the duplicate
                     await self._copy(part)
             else:
                 await self._copy(part)
@@ -93,26 +103,22 @@ class BodySender:
             self._progress()
             await self._drain()
 
-    async def _sendfile(self, part: FileSlice) -> None:
-        out = os.dup(self._sock_fd)
-        try:
-            # Bytes already queued in the transport must reach the socket first.
-            while self._transport.get_write_buffer_size():
+    async def _sendfile(self, part: FileSlice, out: int) -> None:
+        # Bytes already queued in the transport must reach the socket first.
+        while self._transport.get_write_buffer_size():
+            await self._writable(out)
+        offset, remaining = part.offset, part.count
+        while remaining:
+            try:
+                sent = os.sendfile(out, part.fd, offset, remaining)
+            except BlockingIOError:
                 await self._writable(out)
-            offset, remaining = part.offset, part.count
-            while remaining:
-                try:
-                    sent = os.sendfile(out, part.fd, offset, remaining)
-                except BlockingIOError:
-                    await self._writable(out)
-                    continue
-                if sent == 0:
-                    raise FileShrank
-                offset += sent
-                remaining -= sent
-                self._progress()
-        finally:
-            os.close(out)
+                continue
+            if sent == 0:
+                raise FileShrank
+            offset += sent
+            remaining -= sent
+            self._progress()
 
     async def _writable(self, fd: int) -> None:
         waiter = self._loop.create_future()

@@ -47,6 +47,10 @@ MAX_MULTIPART_RANGES = 16
 # Small files kept in memory, at most this many (x small_file_limit bytes):
 # the stat that validates an entry costs less than open, read and close.
 CACHE_ENTRIES = 256
+# Larger files kept open, at most this many descriptors (nginx's
+# open_file_cache): a repeat request costs one stat instead of stat, open,
+# fstat, fcntl, readlink and close. Revalidated on every request.
+OPEN_FILES = 64
 
 # The platform's tables differ between machines; start from Python's built-in
 # defaults only and pin what browsers care about. Lookup is by the last suffix
@@ -119,6 +123,14 @@ class StaticFiles:
         # cached files asked for plainly: a repeat of such a request costs one
         # stat and no formatting (nginx's open_file_cache, revalidated each time).
         self._ready: dict[bytes, tuple[str, tuple[int, ...], Response]] = {}
+        # File path -> the large file kept open, and its identity when opened.
+        self._open: dict[str, _OpenFile] = {}
+
+    def close(self) -> None:
+        """Let go of the files kept open (each closes once no response still sends it)."""
+        for kept in self._open.values():
+            kept.release()
+        self._open.clear()
 
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response:
         """The response to ``method`` on the raw (percent-encoded) ``path``."""
@@ -161,7 +173,11 @@ class StaticFiles:
             return _error(404)
         requested = os.path.join(self.root, *map(os.fsdecode, segments))
         # stat before open: a FIFO or a device is never opened at all.
-        st = os.stat(requested)
+        try:
+            st = os.stat(requested)
+        except OSError:
+            self._forget(requested)
+            raise
         if stat.S_ISDIR(st.st_mode):
             real = os.path.realpath(requested)
             if not self._inside_root(real):
@@ -178,8 +194,29 @@ class StaticFiles:
                     self._make_ready(path, requested, identity, response)
                 return response
             # The type follows the name asked for, as in nginx, not a symlink's target.
-            return self._file(requested, guess_content_type(requested), headers)
+            ctype = guess_content_type(requested)
+            kept = self._open.get(requested)
+            if kept is not None:
+                if kept.identity == _identity(st):
+                    # The same file as when it was opened (and found inside root).
+                    return self._serve_open((kept.hold(), kept.st), ctype, headers)
+                self._forget(requested)
+            return self._file(requested, ctype, headers)
+        self._forget(requested)
         return _error(404)
+
+    def _forget(self, path: str) -> None:
+        kept = self._open.pop(path, None)
+        if kept is not None:
+            kept.release()
+
+    def _keep_open(self, path: str, file: FileIO, st: os.stat_result) -> _Held:
+        """``file`` kept open for later requests; the holder for this response."""
+        kept = self._open
+        if len(kept) >= OPEN_FILES:
+            self._forget(next(iter(kept)))  # the oldest entry
+        entry = kept[path] = _OpenFile(file, st)
+        return entry.hold()
 
     def _directory(self, real: str, segments: list[bytes], headers: Headers) -> Response:
         try:
@@ -209,7 +246,7 @@ class StaticFiles:
             return _error(404)
         file, st = opened
         if st.st_size > self.small_file_limit:
-            return self._serve_open(opened, ctype, headers)
+            return self._serve_open((self._keep_open(path, file, st), st), ctype, headers)
         with file:
             data = _read_all(file.fileno(), st.st_size)
             # Kept only if what was read is the whole file as fstat saw it.
@@ -233,7 +270,7 @@ class StaticFiles:
         cache[path] = (_identity(st), data, st, ctype)
 
     def _serve_open(
-        self, opened: tuple[FileIO, os.stat_result], ctype: bytes, headers: Headers
+        self, opened: tuple[FileIO | _Held, os.stat_result], ctype: bytes, headers: Headers
     ) -> Response:
         file, st = opened
         keep = False
@@ -247,7 +284,7 @@ class StaticFiles:
 
     def _file_response(
         self,
-        file: FileIO | None,
+        file: FileIO | _Held | None,
         st: os.stat_result,
         ctype: bytes,
         headers: Headers,
@@ -327,6 +364,60 @@ def _opener(path: str, flags: int) -> int:
     return os.open(path, flags | _OPEN_FLAGS)
 
 
+class _OpenFile:
+    """A large file kept open between requests, and the responses sending it.
+
+    The cache holds one claim and every response one more (a :class:`_Held`);
+    the descriptor is closed when the last claim is given up, so a file
+    dropped from the cache (replaced, evicted) still finishes the downloads
+    that were reading it, and no descriptor number is reused under them.
+    """
+
+    __slots__ = ("_file", "_claims", "identity", "st")
+
+    def __init__(self, file: FileIO, st: os.stat_result) -> None:
+        self._file = file
+        self.st = st
+        self.identity = _identity(st)
+        self._claims = 1  # the cache's
+
+    def hold(self) -> _Held:
+        self._claims += 1
+        return _Held(self)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def release(self) -> None:
+        self._claims -= 1
+        if self._claims == 0:
+            self._file.close()
+
+    def __del__(self) -> None:
+        # Dropped without being released (a StaticFiles never closed): no
+        # "unclosed file" warning from FileIO, just close it.
+        self._file.close()
+
+
+class _Held:
+    """One response's claim on an :class:`_OpenFile`; closing it gives the claim up."""
+
+    __slots__ = ("_kept",)
+
+    def __init__(self, kept: _OpenFile) -> None:
+        self._kept: _OpenFile | None = kept
+
+    def fileno(self) -> int:
+        if self._kept is None:
+            raise ValueError("I/O operation on closed file")
+        return self._kept.fileno()
+
+    def close(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.release()
+
+
 def _open_regular(path: str) -> tuple[FileIO, os.stat_result] | None:
     """The open file and its fstat, or None if it is not a regular file.
 
@@ -379,7 +470,7 @@ def _body_response(
     status: int,
     fields: list[tuple[bytes, bytes]],
     parts: list[Part],
-    file: FileIO | None,
+    file: FileIO | _Held | None,
     data: bytes | None,
 ) -> Response:
     if data is not None:

@@ -158,3 +158,37 @@ def request_on_big(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
             break
         chunks.append(chunk)
     return split_responses(b"".join(chunks))[0]
+
+
+def test_a_file_replaced_during_a_slow_download(start_server: Start, site: Path) -> None:
+    """The large file's descriptor is kept open between requests (static.py's
+    open-file cache): a download still reading the old file gets all of the old
+    bytes, a request after the replacement gets the new ones, and nothing mixes."""
+    # Larger than the socket buffers on both sides can hold, so the download
+    # is still reading the file when it is replaced.
+    old = bytes(range(256)) * (32 * 4096)  # 32 MiB
+    (site / "big.bin").write_bytes(old)
+    new = bytes(reversed(old))
+    server = start_server(str(site))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as warm:
+        assert request_on_big(warm)[2] == old  # now kept open by the server
+    slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.settimeout(10)
+        slow.connect(("127.0.0.1", server.port))
+        slow.sendall(b"GET /big.bin HTTP/1.1\r\nHost: slow\r\nConnection: close\r\n\r\n")
+        first = slow.recv(4096)  # started, and stalled on our small buffer
+        (site / "big.new").write_bytes(new)
+        (site / "big.new").replace(site / "big.bin")
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as other:
+            status, _, body = request_on_big(other)
+        assert (status, body == new) == (200, True)
+        chunks = [first]
+        while chunk := slow.recv(262144):
+            chunks.append(chunk)
+    finally:
+        slow.close()
+    status, _, body = split_responses(b"".join(chunks))[0]
+    assert (status, len(body), body == old) == (200, len(old), True)
+    assert not any("Traceback" in line for line in server.errors), server.errors

@@ -837,13 +837,100 @@ def test_multipart_on_large_file_mixes_bytes_and_slices(serve: Serve, big: Stati
     assert content(response) == expected_multipart(boundary_of(response), BIG, ctype, spans)
 
 
-def test_file_is_closed_with_the_response(serve: Serve, big: StaticFiles) -> None:
-    response = serve(b"/big.bin", app=big)
-    assert response.file is not None
-    fd = response.file.fileno()
-    response.close()
-    with pytest.raises(OSError):
+def _is_open(fd: int) -> bool:
+    try:
         os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def test_a_large_file_stays_open_for_the_next_request(serve: Serve, big: StaticFiles) -> None:
+    """Like nginx's open_file_cache: the second request reuses the descriptor."""
+    first = serve(b"/big.bin", app=big)
+    assert first.file is not None
+    fd = first.file.fileno()
+    first.close()
+    assert _is_open(fd)
+    second = serve(b"/big.bin", app=big)
+    assert second.file is not None and second.file.fileno() == fd
+    assert content(second) == BIG
+    second.close()
+    big.close()
+    assert not _is_open(fd)
+
+
+def test_a_kept_file_closes_only_when_its_last_response_is_done(
+        serve: Serve, big: StaticFiles) -> None:
+    sending = serve(b"/big.bin", app=big)
+    assert sending.file is not None
+    fd = sending.file.fileno()
+    big.close()  # the cache lets go while a response still sends the file
+    assert _is_open(fd) and content(sending) == BIG
+    sending.close()
+    assert not _is_open(fd)
+    sending.close()  # twice is harmless
+
+
+def test_a_replaced_file_is_opened_again_and_the_old_one_closed(
+        root: Path, serve: Serve, big: StaticFiles) -> None:
+    first = serve(b"/big.bin", app=big)
+    assert first.file is not None
+    old_fd = first.file.fileno()
+    first.close()
+    new = b"N" * len(BIG)
+    (root / "new.bin").write_bytes(new)
+    os.replace(root / "new.bin", root / "big.bin")  # same size, another inode
+    second = serve(b"/big.bin", app=big)
+    assert content(second) == new
+    # The old descriptor was closed (its number may now be the new file's).
+    assert not _is_open(old_fd) or os.fstat(old_fd).st_ino == os.stat(root / "big.bin").st_ino
+
+
+def test_a_response_sending_the_old_file_keeps_it_after_a_replacement(
+        root: Path, serve: Serve, big: StaticFiles) -> None:
+    sending = serve(b"/big.bin", app=big)  # still being sent...
+    new = b"N" * len(BIG)
+    (root / "new.bin").write_bytes(new)
+    os.replace(root / "new.bin", root / "big.bin")
+    assert content(serve(b"/big.bin", app=big)) == new  # ...when the new one is asked for
+    assert content(sending) == BIG  # its descriptor was not closed, nor reused
+
+
+def test_a_file_changed_in_place_is_served_as_it_is_now(
+        root: Path, serve: Serve, big: StaticFiles) -> None:
+    serve(b"/big.bin", app=big).close()
+    changed = bytes(reversed(BIG)) + b"tail"
+    with open(root / "big.bin", "r+b") as f:  # same inode, new size and mtime
+        f.write(changed)
+    response = serve(b"/big.bin", app=big)
+    assert content(response) == changed
+    now = os.stat(root / "big.bin")
+    assert field(response, "ETag") == f'"{now.st_mtime_ns:x}-{now.st_size:x}"'.encode()
+
+
+def test_a_deleted_kept_file_is_404_and_let_go(
+        root: Path, serve: Serve, big: StaticFiles) -> None:
+    first = serve(b"/big.bin", app=big)
+    assert first.file is not None
+    fd = first.file.fileno()
+    first.close()
+    (root / "big.bin").unlink()
+    assert serve(b"/big.bin", app=big).status == 404
+    assert not _is_open(fd)  # a deleted file's space is not held on to
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_kept_open_files_are_bounded(root: Path, serve: Serve) -> None:
+    app = StaticFiles(root, small_file_limit=SMALL_LIMIT)
+    for i in range(static.OPEN_FILES + 20):
+        write(root / f"many{i}.bin", BIG)
+    before = open_fds()
+    for i in range(static.OPEN_FILES + 20):
+        serve(f"/many{i}.bin".encode(), app=app).close()
+    assert open_fds() - before == static.OPEN_FILES
+    app.close()
+    assert open_fds() == before
 
 
 @pytest.mark.parametrize(
