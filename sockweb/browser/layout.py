@@ -3,10 +3,11 @@
 Layout runs in two passes, as the Web Browser Engineering book's does:
 
 1. **Boxes** (the builder here, with its inline half in inline.py, its form
-   half in controls.py and its table half in tables.py): one walk over the tree makes a flat list of
-   blocks, each a *flow* of styled text runs with white space already
-   collapsed (CSS ``white-space``), its indent and the list marker of its
-   first line; or a table, or a rule; with ``BLANK`` where a margin is.
+   half in controls.py, its lists in lists.py and its table half in
+   tables.py): one walk over the tree makes a flat list of blocks, each a
+   *flow* of styled text runs with white space already collapsed (CSS
+   ``white-space``), its indent and the list marker of its first line; or a
+   table, or a rule; with ``BLANK`` where a margin is.
    Links, form controls and forms are numbered here, in document order.
 2. **Lines** (flow.py, tables.py): the blocks broken into lines for one
    width. A narrower terminal reruns only this pass.
@@ -17,10 +18,8 @@ blank line, and none is kept at the start or the end of a list item, a
 definition, a table cell or a quotation, whose first line already stands
 on its marker or indent.
 
-Lists indent their items two columns past the marker column; bullets go
-``*``, ``+``, ``-`` by depth; ``<ol>`` numbers honour ``start``,
-``reversed``, ``type`` (1 a A i I) and ``<li value>``. ``<dd>`` is indented
-four, ``<blockquote>`` four.
+``<blockquote>`` is indented four; how lists, their markers and ``<dd>``
+are laid out is told in lists.py.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from .dom import LexborNode
 from .flow import BLANK, MIN_LINE, PLAIN, Block, Flow, Rule, St, render_blocks, width_of
 from .flow import render_rows as render_rows_of
 from .inline import INLINE_STYLE, InlineMixin
+from .lists import ListsMixin
 from .model import BOLD, HEADING, LINK, Link, Page
 from .tables import TablesMixin
 
@@ -54,10 +54,10 @@ _DIVS = frozenset({
 # Elements with a handler that stay in the line (a mark on them must not break it).
 _INLINE = frozenset({*INLINE_STYLE, "a", "img", "input", "select", "button", "label", "q",
                      "iframe", "frame", "nobr", "br", "option"})
-_BULLETS = ("*", "+", "-")
 
 
-class _Builder(InlineMixin, ControlsMixin, TablesMixin):
+# ListsMixin before TablesMixin: its marker_line is what TablesMixin's stub stands for.
+class _Builder(InlineMixin, ControlsMixin, ListsMixin, TablesMixin):
     """Pass one: the document's tree -> a list of blocks (see the module docstring)."""
 
     def __init__(self, document: dom.Document, page: Page, text: bool = False) -> None:
@@ -152,12 +152,6 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
         blocks = self.blocks
         if not self.fresh and blocks and blocks[-1] is not BLANK:
             blocks.append(BLANK)
-
-    def marker_line(self) -> None:
-        """A list marker whose item starts with something that cannot carry it."""
-        if self.prefix is not None:
-            self.add_block(Flow(self.indent, self.prefix, [], False, False))
-            self.prefix = None
 
     def block(self, node: LexborNode, margin: bool = False, indent: int = 0,
               container: bool = False) -> None:
@@ -300,64 +294,6 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
         self.marker_line()
         self.add_block(Rule(self.indent))
 
-    def list_(self, node: LexborNode) -> None:
-        self.flush()
-        nested = bool(self.lists)
-        if not nested:
-            self.blank()
-        mark = self.marks.get(node.mem_id)
-        if mark is not None and mark.no_marker:
-            markers = [""]
-        elif node.tag == "ol":
-            markers = _ordered_markers(node)
-        else:
-            markers = [_BULLETS[len(self.lists) % 3]]
-        indent = self.indent + 2 + (max((len(m) for m in markers), default=1) or 1) + 1
-        # Each item's first line starts with its marker, right-aligned before the indent.
-        prefixes = [" " * (indent - len(m) - 1) + m + " " if m else None for m in markers]
-        # [a prefix for all items, or one per item; the items' indent; the next item]
-        self.lists.append([prefixes[0] if node.tag != "ol" else prefixes, indent, 0])
-        self.walk_items(node)
-        self.flush()
-        self.lists.pop()
-        if not nested:
-            self.blank()
-
-    def item(self, node: LexborNode) -> None:
-        if self.runs:
-            self.flush()
-        if self.prefix is not None:
-            self.marker_line()
-        if self.lists:
-            state = self.lists[-1]
-            prefixes, indent, index = state
-            if prefixes is None or type(prefixes) is str:
-                self.prefix = prefixes
-            else:
-                self.prefix = prefixes[index] if index < len(prefixes) else None
-                state[2] = index + 1
-        else:
-            indent = self.indent + 4
-            self.prefix = "  * "
-        old = self.indent
-        self.indent = indent
-        self.fresh = True
-        self.walk(node)
-        if self.runs:
-            self.flush()
-        if self.prefix is not None:
-            self.marker_line()
-        blocks = self.blocks
-        if blocks and blocks[-1] is BLANK:
-            blocks.pop()
-        self.indent = old
-
-    def dl(self, node: LexborNode) -> None:
-        self.block(node, margin=not self.lists)
-
-    def dd(self, node: LexborNode) -> None:
-        self.block(node, indent=4, container=True)
-
     def details(self, node: LexborNode) -> None:
         if "open" in node.attributes:
             self.block(node)
@@ -375,50 +311,6 @@ class _Builder(InlineMixin, ControlsMixin, TablesMixin):
 
     def nothing(self, node: LexborNode) -> None:
         pass
-
-
-def _roman(n: int) -> str:
-    out = []
-    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
-                           (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"),
-                           (4, "iv"), (1, "i")):
-        count, n = divmod(n, value)
-        out.append(letters * count)
-    return "".join(out)
-
-
-def _alpha(n: int) -> str:
-    out = ""
-    while n > 0:
-        n, rest = divmod(n - 1, 26)
-        out = chr(97 + rest) + out
-    return out
-
-
-def _ordered_markers(node: LexborNode) -> list[str]:
-    """An <ol>'s item markers: start, reversed, type and <li value> as HTML says."""
-    attrs = node.attributes
-    items = []
-    child = node.child
-    while child is not None:
-        if child.tag == "li":
-            items.append(child)
-        child = child.next
-    backwards = "reversed" in attrs
-    number = dom.attr_int(node, "start", len(items) if backwards else 1)
-    kind = attrs.get("type") or "1"
-    markers = []
-    for li in items:
-        number = dom.attr_int(li, "value", number)
-        if kind in "aA" and number > 0:
-            text = _alpha(number)
-        elif kind in "iI" and 0 < number < 4000:
-            text = _roman(number)
-        else:
-            text = str(number)
-        markers.append((text.upper() if kind in "AI" else text) + ".")
-        number += -1 if backwards else 1
-    return markers
 
 
 _HANDLERS: dict[str, Callable[[_Builder, LexborNode], None]] = {
