@@ -23,15 +23,28 @@ Where this differs from the standard, on purpose:
 * IDNA is Python's IDNA 2003 codec after lower-casing and NFKC, not UTS 46:
   ``ß`` becomes ``ss``, and some names IDNA 2008 accepts are refused;
 * file URLs get no Windows drive-letter rules.
+
+The parser and the URL type are here; hosts and ports are parsed in
+hosts.py, paths in paths.py, and percent-encoding and form-urlencoding
+live in percent.py. This module re-exports the public names of all three.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from functools import lru_cache
 
-from .errors import SockwebError
+from .hosts import DEFAULT_PORTS, InvalidURL, _parse_host, _parse_port, _short, _split_port
+from .paths import _path, plain_relative_path
+from .percent import (
+    _decode,
+    _encode_fragment,
+    _encode_optional,
+    _encode_query,
+    _encode_userinfo,
+    _usv,
+    encode_query,
+    parse_query,
+)
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
@@ -41,237 +54,14 @@ if TYPE_CHECKING:
 # Importing this module is on the path of every `sockweb get`, so it costs
 # next to nothing: no regex is compiled until a URL needs it (``re``'s own
 # cache keeps the compiled patterns), and ipaddress, unicodedata, the IDNA
-# codec and urllib.parse load only for the URLs that need them (an IPv6
-# literal, a non-ASCII host, a percent-escape in userinfo or a query).
+# codec (hosts.py) and urllib.parse (percent.py) load only for the URLs that
+# need them (an IPv6 literal, a non-ASCII host, a percent-escape in userinfo
+# or a query).
 
 __all__ = ["DEFAULT_PORTS", "URL", "InvalidURL", "encode_query", "parse_query",
            "plain_relative_path"]
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
 SCHEMES = frozenset({"http", "https", "file"})
-
-
-class InvalidURL(SockwebError):
-    """Text that is not a URL this client can use; the message says why."""
-
-
-# -- percent-encoding ----------------------------------------------------------
-
-
-def _pct(match: re.Match[str]) -> str:
-    return "".join(f"%{b:02X}" for b in match.group().encode())
-
-
-def _encoder(extra: str) -> Callable[[str], str]:
-    # Every WHATWG set holds the C0 controls, space and all of non-ASCII; "%"
-    # is in none of them, which is what keeps existing escapes untouched.
-    # Written as "not printable ASCII, or one of extra": the same set as
-    # [\x00-\x20\x7f-\U0010ffff...], which costs ~4 ms per regex to compile.
-    pattern = "(?:[^\x21-\x7e]" + ("|[" + re.escape(extra) + "]" if extra else "") + ")+"
-    unsafe = frozenset(extra)
-
-    def encode(text: str) -> str:
-        # Most text has nothing to encode: then no regex is even compiled.
-        if text.isascii() and text.isprintable() and " " not in text \
-                and unsafe.isdisjoint(text):
-            return text
-        return re.sub(pattern, _pct, text)
-
-    return encode
-
-
-_QUERY_SET = '"#<>'
-_PATH_SET = _QUERY_SET + "?^`{}"
-_encode_fragment = _encoder('"<>`')
-_encode_query = _encoder(_QUERY_SET + "'")  # the special-query set: all our schemes are special
-_encode_path = _encoder(_PATH_SET)
-# "%" too, because username and password are stored decoded: a literal "%"
-# must come back as itself.
-_encode_userinfo = _encoder(_PATH_SET + "/:;=@[\\]|%")
-_FORM_UNSAFE = r"[^A-Za-z0-9*\-._ ]+"
-_SURROGATE = "[\ud800-\udfff]"
-
-
-def _encode_optional(text: str | None, encode: Callable[[str], str]) -> str | None:
-    return None if text is None else encode(_usv(text))
-
-
-def _short(text: str) -> str:
-    """Quote ``text`` for a message; a 100 kB host must not become a 100 kB error line."""
-    return repr(text if len(text) <= 64 else text[:60] + "...")
-
-
-def _usv(text: str) -> str:
-    """Lone surrogates cannot be UTF-8 encoded; the standard sees U+FFFD there."""
-    return text if text.isascii() else re.sub(_SURROGATE, "\ufffd", text)
-
-
-def _decode(text: str) -> str:
-    if "%" not in text:
-        return text
-    from urllib.parse import unquote_to_bytes
-
-    return unquote_to_bytes(text).decode("utf-8", "replace")
-
-
-# -- hosts ---------------------------------------------------------------------
-
-# Forbidden domain code points: the forbidden host code points, C0, "%", DEL.
-_FORBIDDEN_HOST = r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]"
-_IDEOGRAPHIC_DOTS = str.maketrans("\u3002\uff0e\uff61", "...")
-# Controls, unassigned, private use, surrogates, separators (Cf is allowed: ZWJ, ZWNJ).
-_NOT_IN_NAMES = frozenset({"Cc", "Cn", "Co", "Cs", "Zs", "Zl", "Zp"})
-_DEC = "0123456789"
-_OCT = "01234567"
-_HEX = "0123456789abcdefABCDEF"
-
-
-def _only(text: str, alphabet: str) -> bool:
-    """``text`` is one or more characters of ``alphabet`` (a regex's [...]+, compiled never)."""
-    return bool(text) and not text.strip(alphabet)
-
-
-def _parse_host(text: str, scheme: str) -> str:
-    if text.startswith("["):
-        if not text.endswith("]"):
-            raise InvalidURL(f"invalid IPv6 address {_short(text)}")
-        return _parse_ipv6(text[1:-1])
-    domain = _domain_to_ascii(_decode(text))
-    if _ends_in_number(domain):
-        return _parse_ipv4(domain)
-    if scheme == "file" and domain == "localhost":
-        return ""
-    return domain
-
-
-def _domain_to_ascii(domain: str) -> str:
-    if not domain.isascii():
-        import unicodedata
-
-        # What UTS 46 mapping does first, so that full-width letters and dots
-        # are ASCII before we decide which labels need IDNA at all.
-        domain = unicodedata.normalize("NFKC", domain).lower().translate(_IDEOGRAPHIC_DOTS)
-    plain = domain.isascii() and domain.replace(".", "").replace("-", "").isalnum()
-    found = None if plain else re.search(_FORBIDDEN_HOST, domain)
-    if found:
-        raise InvalidURL(f"forbidden character {_short(found.group())} in host {_short(domain)}")
-    labels = []
-    for label in domain.lower().split("."):
-        if label.isascii():
-            if label.startswith("xn--"):
-                _check_punycode(label)
-            labels.append(label)
-            continue
-        if _has_bad_code_point(label):
-            raise InvalidURL(f"invalid international domain name {_short(label)}")
-        from encodings import idna
-
-        try:
-            labels.append(idna.ToASCII(label).decode("ascii"))
-        except UnicodeError as exc:
-            raise InvalidURL(f"invalid international domain name {_short(label)} ({exc})") from None
-    return ".".join(labels)
-
-
-def _has_bad_code_point(label: str) -> bool:
-    # The IDNA 2003 codec lets unassigned code points through; UTS 46 does not.
-    import unicodedata
-
-    return any(unicodedata.category(ch) in _NOT_IN_NAMES for ch in label)
-
-
-def _check_punycode(label: str) -> None:
-    # Not a round trip through the IDNA 2003 codec: that would refuse IDNA 2008
-    # names such as "xn--zca" (ß). Refuse what no IDNA version can produce.
-    import unicodedata
-
-    try:
-        decoded = label[4:].encode("ascii").decode("punycode")
-    except (UnicodeError, ValueError):
-        decoded = ""
-    if (
-        decoded.isascii()
-        or unicodedata.normalize("NFC", decoded) != decoded
-        or _has_bad_code_point(decoded)
-    ):
-        raise InvalidURL(f"invalid punycode label {_short(label)}")
-
-
-def _ends_in_number(domain: str) -> bool:
-    labels = domain.split(".")
-    if labels[-1] == "" and len(labels) > 1:
-        labels.pop()
-    last = labels[-1]
-    return _only(last, _DEC) or _ipv4_number(last) is not None
-
-
-def _ipv4_number(part: str) -> int | None:
-    if part[:2] in ("0x", "0X"):
-        digits, radix, pattern = part[2:], 16, _HEX
-    elif len(part) > 1 and part[0] == "0":
-        digits, radix, pattern = part[1:], 8, _OCT
-    elif part:
-        digits, radix, pattern = part, 10, _DEC
-    else:
-        return None
-    if not digits:
-        return 0  # "0x" and "0" alone are zero
-    if not _only(digits, pattern):
-        return None
-    digits = digits.lstrip("0") or "0"
-    # Anything this long is out of range anyway; int() would refuse 4300+ digits.
-    return 1 << 64 if len(digits) > 40 else int(digits, radix)
-
-
-def _parse_ipv4(domain: str) -> str:
-    parts = domain.split(".")
-    if parts[-1] == "" and len(parts) > 1:
-        parts.pop()
-    numbers = [_ipv4_number(p) for p in parts]
-    if len(parts) > 4 or None in numbers:
-        raise InvalidURL(f"invalid IPv4 address {_short(domain)}")
-    values = [n for n in numbers if n is not None]
-    if any(n > 255 for n in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
-        raise InvalidURL(f"invalid IPv4 address {_short(domain)}")
-    address = values[-1]
-    for i, n in enumerate(values[:-1]):
-        address += n << (8 * (3 - i))
-    return ".".join(str((address >> shift) & 255) for shift in (24, 16, 8, 0))
-
-
-def _parse_ipv6(text: str) -> str:
-    # Zone identifiers ("%eth0") are refused by the standard; ipaddress takes them.
-    if "%" in text:
-        raise InvalidURL(f"invalid IPv6 address {_short(text)}")
-    import ipaddress
-
-    try:
-        packed = ipaddress.IPv6Address(text).packed
-    except ValueError:
-        raise InvalidURL(f"invalid IPv6 address {_short(text)}") from None
-    # Serialised by hand: ipaddress prints IPv4-mapped addresses dotted on
-    # newer Pythons, and the standard wants hex pieces with the first longest
-    # run of two or more zero pieces compressed.
-    pieces = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
-    best, best_len, i = -1, 1, 0
-    while i < 8:
-        j = i
-        while j < 8 and pieces[j] == 0:
-            j += 1
-        if j - i > best_len:
-            best, best_len = i, j - i
-        i = max(j, i + 1)
-    hexes = [f"{p:x}" for p in pieces]
-    if best < 0:
-        return ":".join(hexes)
-    return ":".join(hexes[:best]) + "::" + ":".join(hexes[best + best_len :])
-
-
-def _parse_port(text: str, scheme: str) -> int | None:
-    if not _only(text, _DEC) or len(text.lstrip("0")) > 5 or int(text) > 65535:
-        raise InvalidURL(f"invalid port {_short(text)}")
-    port = int(text)
-    return None if DEFAULT_PORTS.get(scheme) == port else port
 
 
 # -- the parser ----------------------------------------------------------------
@@ -297,30 +87,6 @@ def _authority_end(text: str) -> int:
         if found >= 0:
             end = found
     return end
-_SLASHES = r"[/\\]"
-_SINGLE_DOT = frozenset({".", "%2e"})
-_DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
-
-
-def _path(raw: str, segments: list[str]) -> str:
-    """Append ``raw``'s segments to ``segments``, applying "." and ".."."""
-    parts = raw.split("/") if "\\" not in raw else re.split(_SLASHES, raw)
-    if raw[:1] in ("/", "\\"):
-        del parts[0]
-    last = len(parts) - 1
-    for i, part in enumerate(parts):
-        dots = part.lower() if len(part) <= 6 else ""
-        if dots in _DOUBLE_DOT:
-            if segments:
-                segments.pop()
-            if i == last:
-                segments.append("")  # "/a/b/.." is "/a/", a directory
-        elif dots in _SINGLE_DOT:
-            if i == last:
-                segments.append("")
-        else:
-            segments.append(_encode_path(part))
-    return "/" + "/".join(segments)
 
 
 def _finish(
@@ -338,21 +104,6 @@ def _finish(
         _encode_query(query) if mark else None,
         _encode_fragment(fragment) if hash_ else None,
     )
-
-
-def _split_port(hostport: str) -> tuple[str, str | None]:
-    # The first ":" outside brackets starts the port, as in the standard's host state.
-    if ":" not in hostport:
-        return hostport, None
-    inside = False
-    for i, ch in enumerate(hostport):
-        if ch == "[":
-            inside = True
-        elif ch == "]":
-            inside = False
-        elif ch == ":" and not inside:
-            return hostport[:i], hostport[i + 1 :]
-    return hostport, None
 
 
 def _absolute(scheme: str, rest: str) -> URL:
@@ -647,39 +398,3 @@ class URL:
         # A repr ends up in logs and tracebacks; a password must not.
         return f"URL({self._serialise('***' if self.password else '')!r})"
 
-
-# Printable ASCII that the path state keeps as it is and gives no other
-# meaning: not the path percent-encode set (" # < > ? ^ ` { }), not "\\"
-# (a "/" in special URLs), ":" (a scheme), "%" ("%2e" is a dot segment).
-_PLAIN_PATH = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"#<>?^`{}\\:%')
-
-
-def plain_relative_path(reference: str) -> bool:
-    """Whether joining ``reference`` to a base (http, https, file) is only
-    ``base.directory() + reference``: a relative path of plain characters, no
-    dot segment, no query or fragment. Most links of a page are; joining
-    them this way skips the parser (a browser page has thousands)."""
-    return (bool(reference) and not reference.strip(_PLAIN_PATH) and reference[0] != "/"
-            and "/./" not in f"/{reference}/" and "/../" not in f"/{reference}/")
-
-
-# -- application/x-www-form-urlencoded ---------------------------------------------
-
-
-def _form_encode(text: str) -> str:
-    return re.sub(_FORM_UNSAFE, _pct, _usv(text)).replace(" ", "+")
-
-
-def encode_query(pairs: list[tuple[str, str]]) -> str:
-    """The WHATWG urlencoded serializer: only ``A-Za-z0-9*-._`` stay, space is "+"."""
-    return "&".join(f"{_form_encode(name)}={_form_encode(value)}" for name, value in pairs)
-
-
-def parse_query(query: str) -> list[tuple[str, str]]:
-    """The WHATWG urlencoded parser: "+" is space, bad escapes stay, bad UTF-8 is U+FFFD."""
-    pairs = []
-    for item in query.split("&"):
-        if item:
-            name, _, value = item.replace("+", " ").partition("=")
-            pairs.append((_decode(name), _decode(value)))
-    return pairs
