@@ -3,9 +3,10 @@
 ::
 
     SockwebError
-     └── ProtocolError            a message broke the HTTP rules (carries a status hint)
-          ├── RemoteProtocolError the peer sent something we refuse (server: answer with .status)
-          └── LocalProtocolError  we were about to send something invalid (a bug or a bad app)
+     ├── ProtocolError            a message broke the HTTP rules (carries a status hint)
+     │    ├── RemoteProtocolError the peer sent something we refuse (server: answer with .status)
+     │    └── LocalProtocolError  we were about to send something invalid (a bug or a bad app)
+     └── InvalidURL               text that is not a URL we can use (urls.py re-exports it)
 
 The server turns a RemoteProtocolError into its response in exactly one place
 (``sockweb.server.exchange.error_response``); the client turns it into one line
@@ -39,3 +40,7 @@ class RemoteProtocolError(ProtocolError):
 
 class LocalProtocolError(ProtocolError):
     """We were about to break the protocol (for instance a header with CR/LF)."""
+
+
+class InvalidURL(SockwebError):
+    """Text that is not a URL this client can use; the message says why."""

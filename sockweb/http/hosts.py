@@ -9,26 +9,19 @@ Its own module because it is the largest single step of parsing a URL and
 needs nothing of the URL type. unicodedata, the IDNA codec and ipaddress
 load only for the hosts that need them (non-ASCII or punycode names, IPv6).
 
-``InvalidURL`` and ``DEFAULT_PORTS`` are defined here, the lowest module
-that uses them, so that this module need not import urls.py; urls.py is
-their public home and re-exports them.
+``DEFAULT_PORTS`` is defined here, the lowest module that uses it, so that
+this module need not import urls.py; urls.py is its public home and
+re-exports it (and ``InvalidURL``, which errors.py defines with the others).
 """
 
 from __future__ import annotations
 
 import re
 
-from .errors import SockwebError
+from .errors import InvalidURL
 from .percent import _decode
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class InvalidURL(SockwebError):
-    """Text that is not a URL this client can use; the message says why."""
-
-    # Its public name, in tracebacks and pickles: urls.py re-exports it.
-    __module__ = "sockweb.http.urls"
 
 
 def _short(text: str) -> str:

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .hosts import DEFAULT_PORTS, InvalidURL, _parse_host, _parse_port, _short, _split_port
+from .errors import InvalidURL
+from .hosts import DEFAULT_PORTS, _parse_host, _parse_port, _short, _split_port
 from .paths import _path, plain_relative_path
 from .percent import (
     _decode,
