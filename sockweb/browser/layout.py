@@ -56,7 +56,6 @@ _INLINE = frozenset({*INLINE_STYLE, "a", "img", "input", "select", "button", "la
                      "iframe", "frame", "nobr", "br", "option"})
 
 
-# ListsMixin before TablesMixin: its marker_line is what TablesMixin's stub stands for.
 class _Builder(InlineMixin, ControlsMixin, ListsMixin, TablesMixin):
     """Pass one: the document's tree -> a list of blocks (see the module docstring)."""
 

@@ -25,6 +25,11 @@ from .dom import LexborNode, Mark, attr_int
 from .flow import BLANK, Block, Flow, Out, line_width, render, render_blocks
 from .model import BOLD, MARK, Line, Span
 
+# typing costs every start ~3 ms to import; annotations need it only for mypy.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 __all__ = ["GAP", "Cell", "Table", "TablesMixin"]
 
 GAP = 2  # columns between table columns
@@ -215,6 +220,7 @@ class TablesMixin:
     fresh: bool
     anchors: list[str]
     line_width: int | None
+    marker_line: Callable[[], None]  # ListsMixin's (a stub here would shadow it)
     marks: dict[int, Mark]
 
     def table(self, node: LexborNode) -> None:
@@ -289,9 +295,6 @@ class TablesMixin:
         raise NotImplementedError
 
     def blank(self) -> None:
-        raise NotImplementedError
-
-    def marker_line(self) -> None:
         raise NotImplementedError
 
     def add_block(self, block: Block) -> None:
