@@ -179,6 +179,7 @@ class StaticFiles:
             self._forget(requested)
             raise
         if stat.S_ISDIR(st.st_mode):
+            self._forget(requested)  # a kept file whose name is now a directory's
             real = os.path.realpath(requested)
             if not self._inside_root(real):
                 return _error(404)

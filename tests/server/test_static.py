@@ -920,6 +920,18 @@ def test_a_deleted_kept_file_is_404_and_let_go(
     assert not _is_open(fd)  # a deleted file's space is not held on to
 
 
+def test_a_kept_file_whose_name_becomes_a_directory_is_let_go(
+        root: Path, serve: Serve, big: StaticFiles) -> None:
+    first = serve(b"/big.bin", app=big)
+    assert first.file is not None
+    fd = first.file.fileno()
+    first.close()
+    (root / "big.bin").unlink()
+    (root / "big.bin").mkdir()
+    assert serve(b"/big.bin", app=big).status == 301
+    assert not _is_open(fd)
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
 def test_kept_open_files_are_bounded(root: Path, serve: Serve) -> None:
     app = StaticFiles(root, small_file_limit=SMALL_LIMIT)
