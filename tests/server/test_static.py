@@ -845,6 +845,16 @@ def _is_open(fd: int) -> bool:
     return True
 
 
+def _served_and_kept(serve: Serve, app: StaticFiles) -> int:
+    """GET /big.bin once, done with it: the descriptor the cache keeps open."""
+    response = serve(b"/big.bin", app=app)
+    assert response.file is not None
+    fd = response.file.fileno()
+    response.close()
+    assert _is_open(fd)
+    return fd
+
+
 def test_a_large_file_stays_open_for_the_next_request(serve: Serve, big: StaticFiles) -> None:
     """Like nginx's open_file_cache: the second request reuses the descriptor."""
     first = serve(b"/big.bin", app=big)
@@ -874,10 +884,7 @@ def test_a_kept_file_closes_only_when_its_last_response_is_done(
 
 def test_a_replaced_file_is_opened_again_and_the_old_one_closed(
         root: Path, serve: Serve, big: StaticFiles) -> None:
-    first = serve(b"/big.bin", app=big)
-    assert first.file is not None
-    old_fd = first.file.fileno()
-    first.close()
+    old_fd = _served_and_kept(serve, big)
     new = b"N" * len(BIG)
     (root / "new.bin").write_bytes(new)
     os.replace(root / "new.bin", root / "big.bin")  # same size, another inode
@@ -911,10 +918,7 @@ def test_a_file_changed_in_place_is_served_as_it_is_now(
 
 def test_a_deleted_kept_file_is_404_and_let_go(
         root: Path, serve: Serve, big: StaticFiles) -> None:
-    first = serve(b"/big.bin", app=big)
-    assert first.file is not None
-    fd = first.file.fileno()
-    first.close()
+    fd = _served_and_kept(serve, big)
     (root / "big.bin").unlink()
     assert serve(b"/big.bin", app=big).status == 404
     assert not _is_open(fd)  # a deleted file's space is not held on to
@@ -922,10 +926,7 @@ def test_a_deleted_kept_file_is_404_and_let_go(
 
 def test_a_kept_file_whose_name_becomes_a_directory_is_let_go(
         root: Path, serve: Serve, big: StaticFiles) -> None:
-    first = serve(b"/big.bin", app=big)
-    assert first.file is not None
-    fd = first.file.fileno()
-    first.close()
+    fd = _served_and_kept(serve, big)
     (root / "big.bin").unlink()
     (root / "big.bin").mkdir()
     assert serve(b"/big.bin", app=big).status == 301
