@@ -17,7 +17,9 @@ they come from:
 
 from __future__ import annotations
 
+import errno
 import html
+import logging
 import mimetypes
 import os
 import re
@@ -38,6 +40,8 @@ from ..http.ranges import (
 )
 from . import listing
 from .response import FileSlice, Part, Response, error_page, text_response
+
+log = logging.getLogger("sockweb.server")
 
 ALLOWED_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
 _ALLOW = (b"Allow", b"GET, HEAD, OPTIONS")
@@ -125,6 +129,8 @@ class StaticFiles:
         self._ready: dict[bytes, tuple[str, tuple[int, ...], Response]] = {}
         # File path -> the large file kept open, and its identity when opened.
         self._open: dict[str, _OpenFile] = {}
+        # Made now: with no descriptor left even a lazy import would fail.
+        self._no_descriptors = _error(503, [(b"Retry-After", b"1")])
 
     def close(self) -> None:
         """Let go of the files kept open (each closes once no response still sends it)."""
@@ -150,8 +156,16 @@ class StaticFiles:
             return self._get(path, query, headers)
         except PermissionError:
             return _error(403)
-        except (OSError, ValueError):
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE):
+                # Out of descriptors: the file may well be there. nginx says
+                # 500 (EMFILE on open); "try again shortly" is what is true.
+                log.warning("cannot open %s: %s", path.decode("latin-1"), exc.strerror)
+                busy = self._no_descriptors
+                return Response(busy.status, list(busy.headers), busy.body)
             # ENAMETOOLONG, ELOOP, a file vanishing mid-request: all "not here".
+            return _error(404)
+        except ValueError:
             return _error(404)
 
     def _inside_root(self, real: str) -> bool:

@@ -934,6 +934,29 @@ def test_a_kept_file_whose_name_becomes_a_directory_is_let_go(
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_out_of_descriptors_is_503_not_404(root: Path, serve: Serve, big: StaticFiles) -> None:
+    """A file that exists is never called missing: with no descriptor left to
+    open it, the answer is 503 and Retry-After (RFC 9110 section 15.6.4)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    held: list[int] = []
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_fds() + 8, hard))
+        with pytest.raises(OSError):
+            while True:  # use up every descriptor left
+                held.append(os.open(os.devnull, os.O_RDONLY))
+        response = serve(b"/big.bin", app=big)
+        assert response.status == 503
+        assert field(response, "Retry-After") == b"1"
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert content(serve(b"/big.bin", app=big)) == BIG  # and served once there are
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
 def test_kept_open_files_are_bounded(root: Path, serve: Serve) -> None:
     app = StaticFiles(root, small_file_limit=SMALL_LIMIT)
     for i in range(static.OPEN_FILES + 20):
