@@ -39,6 +39,7 @@ from ..http.ranges import (
     unsatisfied_range,
 )
 from . import listing
+from .files import OPEN_FILES, Held, OpenFile, identity, open_regular, opened_path, read_all
 from .response import FileSlice, Part, Response, error_page, text_response
 
 log = logging.getLogger("sockweb.server")
@@ -51,10 +52,6 @@ MAX_MULTIPART_RANGES = 16
 # Small files kept in memory, at most this many (x small_file_limit bytes):
 # the stat that validates an entry costs less than open, read and close.
 CACHE_ENTRIES = 256
-# Larger files kept open, at most this many descriptors (nginx's
-# open_file_cache): a repeat request costs one stat instead of stat, open,
-# fstat, fcntl, readlink and close. Revalidated on every request.
-OPEN_FILES = 64
 
 # The platform's tables differ between machines; start from Python's built-in
 # defaults only and pin what browsers care about. Lookup is by the last suffix
@@ -81,15 +78,11 @@ _CHARSET_TYPES = frozenset(
      "application/xml", "image/svg+xml"}
 )  # fmt: skip
 
-# O_NONBLOCK: a FIFO swapped in after our stat must not block open().
-_OPEN_FLAGS = os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _HTML = b"text/html; charset=utf-8"
 # Most requests carry none of these; one set test spares the rest.
 _CONDITIONAL = frozenset(
     {b"if-match", b"if-none-match", b"if-modified-since", b"if-unmodified-since", b"range"}
 )
-_PROC_FD = "/proc/self/fd/"
-_HAS_PROC = os.path.isdir(_PROC_FD)
 # Bytes that must not reach a Location header unencoded.
 _UNSAFE_LOCATION = re.compile(rb"[^\x21-\x7e]")
 _ETAG = re.compile(r'(W/)?("[\x21\x23-\x7e\x80-\xff]*")')
@@ -128,7 +121,7 @@ class StaticFiles:
         # stat and no formatting (nginx's open_file_cache, revalidated each time).
         self._ready: dict[bytes, tuple[str, tuple[int, ...], Response]] = {}
         # File path -> the large file kept open, and its identity when opened.
-        self._open: dict[str, _OpenFile] = {}
+        self._open: dict[str, OpenFile] = {}
         # Made now: with no descriptor left even a lazy import would fail.
         self._no_descriptors = _error(503, [(b"Retry-After", b"1")])
 
@@ -147,7 +140,7 @@ class StaticFiles:
         ready = self._ready.get(path)
         if ready is not None and not headers.has_any(_CONDITIONAL):
             try:
-                if _identity(os.stat(ready[0])) == ready[1]:
+                if identity(os.stat(ready[0])) == ready[1]:
                     return ready[2]
             except OSError:
                 pass  # gone or changed: the full path below says what it is now
@@ -202,17 +195,17 @@ class StaticFiles:
             return self._directory(real, segments, headers)
         if stat.S_ISREG(st.st_mode) and not decoded.endswith(b"/"):
             cached = self._cache.get(requested)
-            if cached is not None and cached[0] == _identity(st):
-                identity, data, cached_st, ctype = cached
+            if cached is not None and cached[0] == identity(st):
+                cached_id, data, cached_st, ctype = cached
                 response = self._file_response(None, cached_st, ctype, headers, data)
                 if response.status == 200 and not headers.has_any(_CONDITIONAL):
-                    self._make_ready(path, requested, identity, response)
+                    self._make_ready(path, requested, cached_id, response)
                 return response
             # The type follows the name asked for, as in nginx, not a symlink's target.
             ctype = guess_content_type(requested)
             kept = self._open.get(requested)
             if kept is not None:
-                if kept.identity == _identity(st):
+                if kept.identity == identity(st):
                     # The same file as when it was opened (and found inside root).
                     return self._serve_open((kept.hold(), kept.st), ctype, headers)
                 self._forget(requested)
@@ -225,12 +218,12 @@ class StaticFiles:
         if kept is not None:
             kept.release()
 
-    def _keep_open(self, path: str, file: FileIO, st: os.stat_result) -> _Held:
+    def _keep_open(self, path: str, file: FileIO, st: os.stat_result) -> Held:
         """``file`` kept open for later requests; the holder for this response."""
         kept = self._open
         if len(kept) >= OPEN_FILES:
             self._forget(next(iter(kept)))  # the oldest entry
-        entry = kept[path] = _OpenFile(file, st)
+        entry = kept[path] = OpenFile(file, st)
         return entry.hold()
 
     def _directory(self, real: str, segments: list[bytes], headers: Headers) -> Response:
@@ -247,10 +240,10 @@ class StaticFiles:
 
     def _open_inside(self, path: str) -> tuple[FileIO, os.stat_result] | None:
         """The open regular file at ``path`` if it really lies inside root."""
-        opened = _open_regular(path)
+        opened = open_regular(path)
         # Checked on the descriptor actually opened, so a symlink swapped in
         # after any earlier look cannot lead out of root.
-        if opened is not None and not self._inside_root(_opened_path(opened[0].fileno(), path)):
+        if opened is not None and not self._inside_root(opened_path(opened[0].fileno(), path)):
             opened[0].close()
             return None
         return opened
@@ -263,9 +256,9 @@ class StaticFiles:
         if st.st_size > self.small_file_limit:
             return self._serve_open((self._keep_open(path, file, st), st), ctype, headers)
         with file:
-            data = _read_all(file.fileno(), st.st_size)
+            data = read_all(file.fileno(), st.st_size)
             # Kept only if what was read is the whole file as fstat saw it.
-            if len(data) == st.st_size and _identity(os.fstat(file.fileno())) == _identity(st):
+            if len(data) == st.st_size and identity(os.fstat(file.fileno())) == identity(st):
                 self._remember(path, st, data, ctype)
         return self._file_response(None, st, ctype, headers, data)
 
@@ -282,10 +275,10 @@ class StaticFiles:
         cache = self._cache
         if path not in cache and len(cache) >= CACHE_ENTRIES:
             del cache[next(iter(cache))]  # the oldest entry
-        cache[path] = (_identity(st), data, st, ctype)
+        cache[path] = (identity(st), data, st, ctype)
 
     def _serve_open(
-        self, opened: tuple[FileIO | _Held, os.stat_result], ctype: bytes, headers: Headers
+        self, opened: tuple[FileIO | Held, os.stat_result], ctype: bytes, headers: Headers
     ) -> Response:
         file, st = opened
         keep = False
@@ -299,7 +292,7 @@ class StaticFiles:
 
     def _file_response(
         self,
-        file: FileIO | _Held | None,
+        file: FileIO | Held | None,
         st: os.stat_result,
         ctype: bytes,
         headers: Headers,
@@ -319,7 +312,7 @@ class StaticFiles:
 
         fd = file.fileno() if file is not None else -1
         if data is None and st.st_size <= self.small_file_limit:
-            data = _read_all(fd, st.st_size)
+            data = read_all(fd, st.st_size)
         # For a small file, the bytes read are the truth even if it changed.
         size = st.st_size if data is None else len(data)
 
@@ -375,117 +368,11 @@ def _normalise(decoded: bytes) -> list[bytes] | None:
     return out
 
 
-def _opener(path: str, flags: int) -> int:
-    return os.open(path, flags | _OPEN_FLAGS)
-
-
-class _OpenFile:
-    """A large file kept open between requests, and the responses sending it.
-
-    The cache holds one claim and every response one more (a :class:`_Held`);
-    the descriptor is closed when the last claim is given up, so a file
-    dropped from the cache (replaced, evicted) still finishes the downloads
-    that were reading it, and no descriptor number is reused under them.
-    """
-
-    __slots__ = ("_file", "_claims", "identity", "st")
-
-    def __init__(self, file: FileIO, st: os.stat_result) -> None:
-        self._file = file
-        self.st = st
-        self.identity = _identity(st)
-        self._claims = 1  # the cache's
-
-    def hold(self) -> _Held:
-        self._claims += 1
-        return _Held(self)
-
-    def fileno(self) -> int:
-        return self._file.fileno()
-
-    def release(self) -> None:
-        self._claims -= 1
-        if self._claims == 0:
-            self._file.close()
-
-    def __del__(self) -> None:
-        # Dropped without being released (a StaticFiles never closed): no
-        # "unclosed file" warning from FileIO, just close it.
-        self._file.close()
-
-
-class _Held:
-    """One response's claim on an :class:`_OpenFile`; closing it gives the claim up."""
-
-    __slots__ = ("_kept",)
-
-    def __init__(self, kept: _OpenFile) -> None:
-        self._kept: _OpenFile | None = kept
-
-    def fileno(self) -> int:
-        if self._kept is None:
-            raise ValueError("I/O operation on closed file")
-        return self._kept.fileno()
-
-    def close(self) -> None:
-        kept, self._kept = self._kept, None
-        if kept is not None:
-            kept.release()
-
-
-def _open_regular(path: str) -> tuple[FileIO, os.stat_result] | None:
-    """The open file and its fstat, or None if it is not a regular file.
-
-    The fstat of the descriptor is what counts: the stat done before open only
-    spared us opening the wrong thing, and the path may have changed since.
-    """
-    # No "with": on success the open file is handed to the Response.
-    file = open(path, "rb", buffering=0, opener=_opener)  # noqa: SIM115
-    try:
-        st = os.fstat(file.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            file.close()
-            return None
-        # Back to ordinary semantics for pread/sendfile on odd file systems.
-        os.set_blocking(file.fileno(), True)
-    except BaseException:
-        file.close()
-        raise
-    return file, st
-
-
-def _opened_path(fd: int, path: str) -> str:
-    """Where the open descriptor really is: one readlink on Linux, not an lstat
-    per path component as realpath costs (and race-free, unlike realpath)."""
-    if _HAS_PROC:
-        try:
-            return os.readlink(f"{_PROC_FD}{fd}")
-        except OSError:
-            pass
-    return os.path.realpath(path)
-
-
-def _identity(st: os.stat_result) -> tuple[int, ...]:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    chunks: list[bytes] = []
-    offset = 0
-    while offset < size:
-        chunk = os.pread(fd, size - offset, offset)
-        if not chunk:  # the file shrank; serve what is there
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
-
-
 def _body_response(
     status: int,
     fields: list[tuple[bytes, bytes]],
     parts: list[Part],
-    file: FileIO | _Held | None,
+    file: FileIO | Held | None,
     data: bytes | None,
 ) -> Response:
     if data is not None:

@@ -16,7 +16,7 @@ import pytest
 
 from sockweb.http.dates import http_date
 from sockweb.http.headers import Headers
-from sockweb.server import static
+from sockweb.server import files, static
 from sockweb.server.listing import human_size
 from sockweb.server.response import FileSlice, Response
 from sockweb.server.static import ALLOWED_METHODS, MAX_MULTIPART_RANGES, StaticFiles
@@ -418,7 +418,7 @@ def test_fifo_is_404_and_never_opened(root: Path, serve: Serve, alarm: None) -> 
 def test_fifo_swapped_in_after_stat_does_not_block(root: Path, alarm: None) -> None:
     # The race the O_NONBLOCK open and the fstat re-check are for.
     os.mkfifo(root / "pipe")
-    assert static._open_regular(str(root / "pipe")) is None
+    assert files.open_regular(str(root / "pipe")) is None
 
 
 def test_fifo_named_index_html_falls_back_to_listing(root: Path, serve: Serve, alarm: None) -> None:
@@ -959,12 +959,12 @@ def test_out_of_descriptors_is_503_not_404(root: Path, serve: Serve, big: Static
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
 def test_kept_open_files_are_bounded(root: Path, serve: Serve) -> None:
     app = StaticFiles(root, small_file_limit=SMALL_LIMIT)
-    for i in range(static.OPEN_FILES + 20):
+    for i in range(files.OPEN_FILES + 20):
         write(root / f"many{i}.bin", BIG)
     before = open_fds()
-    for i in range(static.OPEN_FILES + 20):
+    for i in range(files.OPEN_FILES + 20):
         serve(f"/many{i}.bin".encode(), app=app).close()
-    assert open_fds() - before == static.OPEN_FILES
+    assert open_fds() - before == files.OPEN_FILES
     app.close()
     assert open_fds() == before
 
