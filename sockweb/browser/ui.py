@@ -3,7 +3,8 @@
 The screen is the page (widgets.PageView), an input line that appears when a
 question is asked (open which URL, find what, save where, a field's text),
 and a status line with the URL, the status and the load time. Keys follow
-lynx and vim (widgets.HELP lists them; ``?`` shows it).
+lynx and vim (widgets.HELP lists them; ``?`` shows it). The input line and
+the form fields, what the reader types into, are editing.py's, a mixin.
 
 Fetches run in a worker thread, one at a time, so the screen stays live
 while a slow server thinks; moving about, back and forward (which never
@@ -25,28 +26,22 @@ import sys
 from collections.abc import Callable
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.events import DescendantBlur, Resize
+from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from . import forms
-from .model import Control, Page
+from .editing import Editing, Prompt
+from .model import Page
 from .session import Document, Match, Session, default_filename
-from .widgets import ConfirmScreen, HelpScreen, PageView, SelectScreen, TextAreaScreen
+from .widgets import ConfirmScreen, HelpScreen, PageView
 
 # Refreshes followed one after another with no key pressed between them: past
 # this, a page that refreshes to itself at 0 s would reload forever.
 MAX_REFRESHES = 10
-
-
-class Prompt(Input):
-    """The input line; Tab in it, while a field is being typed into, keeps the text and
-    goes to the next field (not to the next widget, textual's Tab)."""
-
-    BINDINGS = [Binding("tab", "app.prompt_tab", "next field", show=False)]
 
 
 class BrowserView(PageView):
@@ -99,7 +94,7 @@ class BrowserView(PageView):
             app.relayout(self.region.width - 1)
 
 
-class BrowserApp(App[None]):
+class BrowserApp(Editing):
     TITLE = "sockweb browse"
     CSS = """
     #bottom { dock: bottom; height: auto; }
@@ -224,53 +219,6 @@ class BrowserApp(App[None]):
         elif self.message:
             status.append(f"  {self.message}", style="italic")
         self.query_one("#status", Static).update(status)
-
-    # -- asking ------------------------------------------------------------------
-    def ask(self, question: str, answer: Callable[[str], None], value: str = "",
-            password: bool = False) -> None:
-        self._keep = None
-        prompt = self.query_one("#prompt", Input)
-        prompt.password = password
-        prompt.placeholder = question
-        prompt.value = value
-        prompt.cursor_position = len(value)
-        prompt.display = True
-        prompt.focus()
-        self._answer = answer
-        self.say(f"{question} (Enter accepts, Esc cancels)")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        answer, self._answer, self._keep = self._answer, None, None
-        self._close_prompt()
-        if answer is not None:
-            answer(event.value)
-
-    def action_prompt_tab(self) -> None:
-        """Tab in the input line: a field keeps its text and the next field is lit;
-        any other question is put away, as Esc does."""
-        keep, value = self._keep, self.query_one("#prompt", Input).value
-        self._answer = self._keep = None
-        self._close_prompt()
-        if keep is not None:
-            keep(value)
-            self.view.move_highlight(1)
-
-    def _close_prompt(self) -> None:
-        self.query_one("#prompt", Input).display = False
-        self.view.focus()
-        self.say("")
-
-    def key_escape(self) -> None:
-        # Reached only while the prompt has focus: the page's own Esc is action_cancel.
-        if self._answer is not None:
-            self._answer = self._keep = None
-            self._close_prompt()
-
-    def on_descendant_blur(self, event: DescendantBlur) -> None:
-        # Tab or a click away from an open question puts it away, as Esc does.
-        if event.widget.id == "prompt" and self._answer is not None:
-            self._answer = self._keep = None
-            self._close_prompt()
 
     # -- actions: navigation -----------------------------------------------------
     def action_digit(self, digit: int) -> None:
@@ -421,56 +369,6 @@ class BrowserApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
-
-    # -- forms -------------------------------------------------------------------
-    def edit(self, control: Control) -> None:
-        """Enter (or Space) on a field: what it means depends on the kind of field."""
-        page, view = self.view.page, self.view
-        kind = control.kind
-        if control.disabled:
-            self.say("that field is disabled")
-        elif kind in ("checkbox", "radio"):
-            forms.toggle(page, control)
-            view.refresh()
-        elif kind == "textarea":
-            self.push_screen(TextAreaScreen(control.value),
-                             lambda text: self._typed(control, text))
-        elif kind in forms.TEXT_KINDS:
-            label = control.label or control.name or kind
-            question = "file to upload:" if kind == "file" else f"{label}:"
-            answer: Callable[[str], None] = lambda text: self._typed(control, text)  # noqa: E731
-            if kind in forms.IMPLICIT_KINDS and control.form is not None:
-                answer = lambda text: self._entered(control, text)  # noqa: E731
-            self.ask(question, answer, value=control.value, password=kind == "password")
-            self._keep = lambda text: self._typed(control, text)
-        elif kind == "select":
-            self.push_screen(SelectScreen(control), lambda i: self._chosen(control, i))
-        elif kind in forms.SUBMIT_KINDS:
-            self.load(lambda: self.session.submit(control.number))
-        elif kind == "reset" and control.form is not None:
-            self.session.reset_form(control.form)
-            view.refresh()
-        else:
-            self.say(f"a {kind} needs JavaScript, which sockweb does not run")
-
-    def _entered(self, control: Control, text: str) -> None:
-        """Enter in a text field: the text kept, and the form submitted implicitly."""
-        self._typed(control, text)
-        form = self.view.page.forms[control.form] if control.form is not None else None
-        if form is None or not forms.implicit_submission(self.view.page, form)[0]:
-            self.say("Enter does not send this form: Tab to its button")
-            return
-        self.load(lambda: self.session.submit(control.number))
-
-    def _typed(self, control: Control, text: str | None) -> None:
-        if text is not None:
-            forms.set_text(control, text)
-            self.view.refresh()
-
-    def _chosen(self, control: Control, index: int | None) -> None:
-        if index is not None:
-            forms.choose(control, index)
-            self.view.refresh()
 
 
 def run(url: str | None, args: argparse.Namespace | None = None) -> int:
