@@ -16,13 +16,15 @@ Responses go out in request order (pipelining): while one body is streaming,
 later heads wait in ``_pending``; past ``MAX_PENDING`` reading pauses.
 Reading also pauses while the transport's write buffer is over its high-water
 mark (``pause_writing``) and resumes below the low one.
+
+Requests for an ASGI/WSGI app and WebSocket upgrades take the methods of
+:class:`~sockweb.server.app_connection.AppConnectionMixin`, a base of HttpProtocol.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections import deque
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -31,6 +33,8 @@ from ..http.events import END_OF_MESSAGE, Data, EndOfMessage, RequestHead, Upgra
 from ..http.framing import split_target
 from ..http.headers import Headers
 from ..http.parser import RequestParser
+from .app_connection import BODY, HEAD, IDLE, LINGER, RESPONDING, AppConnectionMixin
+from .app_connection import AppRunner as AppRunner  # listener.py imports it from here
 from .exchange import (
     CONTINUE,
     INTERNAL_ERROR,
@@ -48,7 +52,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sockweb.server")
 
-HEAD, BODY, IDLE, RESPONDING, LINGER = range(5)
 MAX_PENDING = 16
 # After our last response we half-close and read what the client still sends
 # for a moment, so its unread bytes do not turn our close into a reset that
@@ -65,19 +68,7 @@ class Handler(Protocol):
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response: ...
 
 
-class AppRunner(Protocol):
-    """An ASGI or WSGI app behind the exchange (asgi.py, wsgi.py)."""
-
-    interface: str
-
-    async def startup(self) -> None: ...
-
-    async def shutdown(self) -> None: ...
-
-    async def run(self, exchange: AppExchange) -> None: ...
-
-
-class HttpProtocol(asyncio.Protocol):
+class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
     __slots__ = (
         "_answered",
         "app_addresses",
@@ -289,117 +280,6 @@ class HttpProtocol(asyncio.Protocol):
                 # error instead; after an error nothing more is parsed.
                 self._body_head = None
                 self._enqueue(event)
-
-    # -- apps ------------------------------------------------------------------
-    def _upgraded(self, rest: bytes) -> None:
-        request, self._ws_request = self._ws_request, None
-        state = self.state
-        if request is None or state.app is None or self._busy():
-            # Not a WebSocket we can take: go on with HTTP after it.
-            self.parser = RequestParser(state.config.limits)
-            if rest:
-                self.data_received(rest)
-            return
-        from .websocket import WebSocketSession
-
-        head, path, query = request
-        if state.config.verbose:
-            state.print_head(self.peer, head)
-        runner = state.app
-        self._ws = session = WebSocketSession(
-            self, head, path, query, runner.app, state.config.root_path,  # type: ignore[attr-defined]
-            runner.state, runner.trusted)  # type: ignore[attr-defined]
-        self._streaming = True
-        self.deadline = math.inf  # a WebSocket may stay quiet as long as it likes
-        self.loop.create_task(session.run())
-        if rest:
-            session.feed(rest)
-
-    def finish_upgrade(self) -> None:
-        """The WebSocket (or its refusal) is over: so is the connection."""
-        if self._ws is not None and self.transport is not None:
-            self._closed = True
-            self.transport.close()
-
-    def _app_request(self, head: RequestHead) -> None:
-        if self.parser.upgrades and b"upgrade" in head.headers:
-            from .websocket import is_websocket_request
-
-            if is_websocket_request(head):
-                try:
-                    path, query = split_target(head.method, head.target)
-                except ProtocolError:
-                    pass
-                else:
-                    self._ws_request = (head, path, query)
-                    return
-        self._msg_open = head.body_expected
-        self._answered = False
-        self.phase = BODY if head.body_expected else RESPONDING
-        try:
-            path, query = split_target(head.method, head.target)
-        except ProtocolError as exc:
-            self._enqueue(RemoteProtocolError(str(exc), exc.status))
-            return
-        exchange = AppExchange(self, head, path, query, self.state.access_log)
-        if head.body_expected:
-            self._sink = exchange
-        else:
-            exchange.end_body()
-        if self._busy():
-            # Its body waits in the exchange; read no further meanwhile.
-            self._set_reading(False)
-        self._enqueue(exchange)
-
-    def _start_app(self, exchange: AppExchange) -> None:
-        state = self.state
-        if state.config.verbose:
-            state.print_head(self.peer, exchange.head)
-        if state.handler.match(exchange.path):  # type: ignore[attr-defined]
-            # A --static mount: answered at once; a body is dropped as it comes.
-            response = state.handler.handle(exchange.head.method.decode("ascii"),
-                                            exchange.path, exchange.query, exchange.head.headers)
-            exchange.finished = True
-            if self._sink is exchange:
-                self._sink = None
-            self._respond(exchange.head, response,
-                          exchange.head.keep_alive and not self._closing)
-            return
-        assert state.app is not None
-        self._streaming = True
-        self._exchange = exchange
-        self.deadline = math.inf  # an app may think as long as it likes
-        self._task = None
-        self.loop.create_task(self._run_app(state.app, exchange))
-
-    async def _run_app(self, app: AppRunner, exchange: AppExchange) -> None:
-        try:
-            await app.run(exchange)
-        except Exception:
-            log.exception("app failed for %r", exchange.head.request_line)
-            exchange.fail()
-        finally:
-            exchange.finish()
-            self._exchange = None
-            self._streaming = False
-            self._answered = True
-            if self._sink is exchange:
-                # Answered before its body ended: drop the rest as it comes.
-                exchange.finished = True
-            self._after_response()
-
-    def close_after_response(self) -> None:
-        self._closing = True
-
-    def pause_body(self) -> None:
-        self._app_paused = True
-        self._set_reading(False)
-
-    def resume_body(self) -> None:
-        if self._app_paused:
-            self._app_paused = False
-            if not self._write_paused and not self._pending:
-                self._set_reading(True)
 
     # -- answering -----------------------------------------------------------
     def _busy(self) -> bool:

@@ -1,0 +1,224 @@
+"""The app half of a connection: requests handed to an ASGI/WSGI app, and WebSocket upgrades.
+
+:class:`AppConnectionMixin` is a base of :class:`~sockweb.server.protocol.HttpProtocol`
+and holds no state of its own: what it reads and writes lives in HttpProtocol's
+``__slots__`` and is declared here only for mypy. It is what makes a connection
+an :class:`~sockweb.server.exchange.Connection` (``close_after_response``,
+``pause_body``, ``resume_body``) and what starts a
+:class:`~sockweb.server.websocket.WebSocketSession`.
+
+One request with an app::
+
+    data_received ── RequestHead ──▶ _app_request ──▶ an AppExchange, queued in order
+                                          │ (a WebSocket handshake waits for Upgraded)
+    its turn (_answer) ──▶ _start_app ──▶ a --static mount: answered at once
+                                     └──▶ _run_app: app.run(exchange), then _after_response
+
+    data_received ── Upgraded ──▶ _upgraded ──▶ WebSocketSession.run(); finish_upgrade closes
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Protocol
+
+from ..http.errors import ProtocolError, RemoteProtocolError
+from ..http.events import RequestHead
+from ..http.framing import split_target
+from ..http.parser import RequestParser
+from .exchange import AppExchange
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections import deque
+
+    from .listener import ServerState
+    from .response import Response
+    from .websocket import WebSocketSession
+
+log = logging.getLogger("sockweb.server")
+
+# The connection's phases, drawn in protocol.py's docstring; here because both
+# modules set them and protocol.py imports this one.
+HEAD, BODY, IDLE, RESPONDING, LINGER = range(5)
+
+
+class AppRunner(Protocol):
+    """An ASGI or WSGI app behind the exchange (asgi.py, wsgi.py)."""
+
+    interface: str
+
+    async def startup(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+    async def run(self, exchange: AppExchange) -> None: ...
+
+
+class AppConnectionMixin:
+    """HttpProtocol's app and WebSocket methods (see the module docstring)."""
+
+    # No slots of its own: HttpProtocol holds them all. mypy checks every
+    # ``self.x = ...`` against the class's own __slots__, so it is shown the
+    # names of HttpProtocol's slots that the methods below assign.
+    if TYPE_CHECKING:
+        __slots__ = ("parser", "phase", "deadline", "_task", "_streaming", "_closing", "_closed",
+                     "_msg_open", "_answered", "_sink", "_exchange", "_app_paused",
+                     "_ws_request", "_ws")
+    else:
+        __slots__ = ()
+
+    # HttpProtocol's state (its __slots__), used here.
+    state: ServerState
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport | None
+    parser: RequestParser
+    peer: str
+    phase: int
+    deadline: float
+    app_addresses: tuple[object, str, object] | None
+    _pending: deque[RequestHead | RemoteProtocolError | AppExchange]
+    _task: asyncio.Task[None] | None
+    _streaming: bool
+    _closing: bool
+    _closed: bool
+    _write_paused: bool
+    _msg_open: bool
+    _answered: bool
+    _sink: AppExchange | None
+    _exchange: AppExchange | None
+    _app_paused: bool
+    _ws_request: tuple[RequestHead, bytes, bytes] | None
+    _ws: WebSocketSession | None
+
+    if TYPE_CHECKING:
+        # HttpProtocol's methods, used here: signatures for mypy, nothing at run time.
+        @property
+        def write_paused(self) -> bool: ...
+
+        async def _drain(self) -> None: ...
+
+        def data_received(self, data: bytes) -> None: ...
+
+        def _busy(self) -> bool: ...
+
+        def _enqueue(self, item: RequestHead | RemoteProtocolError | AppExchange) -> None: ...
+
+        def _respond(self, head: RequestHead | None, response: Response,
+                     keep_alive: bool) -> None: ...
+
+        def _after_response(self) -> None: ...
+
+        def _set_reading(self, on: bool) -> None: ...
+
+    def _upgraded(self, rest: bytes) -> None:
+        request, self._ws_request = self._ws_request, None
+        state = self.state
+        if request is None or state.app is None or self._busy():
+            # Not a WebSocket we can take: go on with HTTP after it.
+            self.parser = RequestParser(state.config.limits)
+            if rest:
+                self.data_received(rest)
+            return
+        from .websocket import WebSocketSession
+
+        head, path, query = request
+        if state.config.verbose:
+            state.print_head(self.peer, head)
+        runner = state.app
+        self._ws = session = WebSocketSession(
+            # self is an HttpProtocol (this class's only user), which WebSocketSession takes.
+            self, head, path, query, runner.app, state.config.root_path,  # type: ignore[arg-type, attr-defined]
+            runner.state, runner.trusted)  # type: ignore[attr-defined]
+        self._streaming = True
+        self.deadline = math.inf  # a WebSocket may stay quiet as long as it likes
+        self.loop.create_task(session.run())
+        if rest:
+            session.feed(rest)
+
+    def finish_upgrade(self) -> None:
+        """The WebSocket (or its refusal) is over: so is the connection."""
+        if self._ws is not None and self.transport is not None:
+            self._closed = True
+            self.transport.close()
+
+    def _app_request(self, head: RequestHead) -> None:
+        if self.parser.upgrades and b"upgrade" in head.headers:
+            from .websocket import is_websocket_request
+
+            if is_websocket_request(head):
+                try:
+                    path, query = split_target(head.method, head.target)
+                except ProtocolError:
+                    pass
+                else:
+                    self._ws_request = (head, path, query)
+                    return
+        self._msg_open = head.body_expected
+        self._answered = False
+        self.phase = BODY if head.body_expected else RESPONDING
+        try:
+            path, query = split_target(head.method, head.target)
+        except ProtocolError as exc:
+            self._enqueue(RemoteProtocolError(str(exc), exc.status))
+            return
+        exchange = AppExchange(self, head, path, query, self.state.access_log)
+        if head.body_expected:
+            self._sink = exchange
+        else:
+            exchange.end_body()
+        if self._busy():
+            # Its body waits in the exchange; read no further meanwhile.
+            self._set_reading(False)
+        self._enqueue(exchange)
+
+    def _start_app(self, exchange: AppExchange) -> None:
+        state = self.state
+        if state.config.verbose:
+            state.print_head(self.peer, exchange.head)
+        if state.handler.match(exchange.path):  # type: ignore[attr-defined]
+            # A --static mount: answered at once; a body is dropped as it comes.
+            response = state.handler.handle(exchange.head.method.decode("ascii"),
+                                            exchange.path, exchange.query, exchange.head.headers)
+            exchange.finished = True
+            if self._sink is exchange:
+                self._sink = None
+            self._respond(exchange.head, response,
+                          exchange.head.keep_alive and not self._closing)
+            return
+        assert state.app is not None
+        self._streaming = True
+        self._exchange = exchange
+        self.deadline = math.inf  # an app may think as long as it likes
+        self._task = None
+        self.loop.create_task(self._run_app(state.app, exchange))
+
+    async def _run_app(self, app: AppRunner, exchange: AppExchange) -> None:
+        try:
+            await app.run(exchange)
+        except Exception:
+            log.exception("app failed for %r", exchange.head.request_line)
+            exchange.fail()
+        finally:
+            exchange.finish()
+            self._exchange = None
+            self._streaming = False
+            self._answered = True
+            if self._sink is exchange:
+                # Answered before its body ended: drop the rest as it comes.
+                exchange.finished = True
+            self._after_response()
+
+    def close_after_response(self) -> None:
+        self._closing = True
+
+    def pause_body(self) -> None:
+        self._app_paused = True
+        self._set_reading(False)
+
+    def resume_body(self) -> None:
+        if self._app_paused:
+            self._app_paused = False
+            if not self._write_paused and not self._pending:
+                self._set_reading(True)
