@@ -314,10 +314,50 @@ def check_config(config: ServerConfig) -> None:
             raise StartupError(str(exc)) from None
 
 
+# Descriptors besides connections and kept files: listening sockets, the
+# event loop's, stdio, a reload pipe, a sendfile duplicate per response...
+_FD_MARGIN = 64
+
+
+def raise_fd_limit(config: ServerConfig) -> str | None:
+    """Lift the soft limit on open files to what ``--limit-concurrency`` needs.
+
+    Each connection is a descriptor, and so is each large file kept open or
+    being sent: with Debian's default soft limit (1024) accept() would fail
+    (EMFILE) before the 503 of ``--limit-concurrency`` could be given. Like
+    Go's runtime and nginx's ``worker_rlimit_nofile``, the soft limit is
+    raised as far as the hard limit lets it; the warning returned says when
+    even that falls short.
+    """
+    try:
+        import resource
+    except ImportError:  # no such limit on this platform
+        return None
+    from .files import OPEN_FILES
+
+    need = config.limit_concurrency + OPEN_FILES + _FD_MARGIN
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return None
+    target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        target = soft
+    if target >= need:
+        return None
+    return (f"the open-file limit is {target} (ulimit -n; hard limit {hard}), below the "
+            f"{need} that --limit-concurrency {config.limit_concurrency} needs: "
+            f"connections past it will be refused")
+
+
 def run(config: ServerConfig, out: TextIO | None = None) -> int:
     """``sockweb serve``: the seed's server loop, grown up. Returns the exit code."""
     out = out or sys.stdout
     check_config(config)
+    short = raise_fd_limit(config)
+    if short is not None:
+        log.warning("%s", short)
     # Sockets first, before any app is imported or process forked: a port in
     # use or a bad certificate fails at once, every worker and every reloaded
     # child shares them, and connections made while an app starts up wait in

@@ -190,3 +190,54 @@ def test_backlog_setting_reaches_listen(start_server: object) -> None:
 def somaxconn() -> int:
     with open("/proc/sys/net/core/somaxconn") as f:
         return int(f.read())
+
+
+def _open_files_limit(pid: int) -> tuple[int, int]:
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise AssertionError("no open-files line")
+
+
+def _serve_with_limit(limit: str, site: Path, *args: str) -> ServerProcess:
+    """``sockweb serve`` started under ``prlimit --nofile=limit`` (util-linux)."""
+    command = ["prlimit", f"--nofile={limit}", sys.executable, "-m", "sockweb", "serve",
+               "--host", "127.0.0.1", "--port", "0", *args, str(site)]
+    return ServerProcess([], command=command)
+
+
+def test_a_low_open_files_limit_is_raised_for_limit_concurrency(site: Path) -> None:
+    """1024 connections (the default --limit-concurrency) need as many descriptors:
+    the soft limit is raised within the hard one, so the 503 past the limit is what
+    a client gets, not a refused accept()."""
+    server = _serve_with_limit("256:4096", site)
+    try:
+        soft, hard = _open_files_limit(server.pid)
+        assert hard == 4096 and 1024 < soft <= 4096, (soft, hard)
+        # 300 connections at once, past the limit the process started with.
+        held = [socket.create_connection(("127.0.0.1", server.port), timeout=5)
+                for _ in range(300)]
+        try:
+            answer = raw_exchange(server.port, b"GET /hello.txt HTTP/1.0\r\n\r\n")
+            status, _, body = split_responses(answer)[0]
+            assert (status, body) == (200, b"hello, world\n")
+        finally:
+            for sock in held:
+                sock.close()
+        assert not any("limit" in line for line in server.errors), server.errors
+    finally:
+        server.stop()
+
+
+def test_a_hard_limit_too_low_for_limit_concurrency_is_said_at_start(site: Path) -> None:
+    server = _serve_with_limit("256:512", site)
+    try:
+        assert _open_files_limit(server.pid) == (512, 512)
+        time.sleep(0.2)
+        assert any("open-file limit is 512" in line and "--limit-concurrency 1024" in line
+                   for line in server.errors), server.errors
+        assert server.proc.poll() is None  # a warning, not a failure
+    finally:
+        server.stop()
