@@ -18,13 +18,14 @@ from .._version import __version__
 from ..http.errors import RemoteProtocolError
 from ..http.headers import Headers
 from ..http.urls import URL, encode_query
-from .connection import Connection, Socket, Trace, open_socket, wrap_tls
+from .connection import Connection, Trace
 from .cookies import CookieJar
 from .decoding import accept_encoding
 from .errors import CACertError, IncompleteBody, ProxyError, ReadError
 from .models import Body, Request, Response
 from .pool import Pool
 from .redirects import MAX_REDIRECTS, REDIRECT_STATUSES
+from .sockets import Socket, open_socket, wrap_tls
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False

@@ -1,4 +1,4 @@
-"""One HTTP/1.1 connection over a blocking socket, and how to open one.
+"""One HTTP/1.1 connection over a blocking socket (opened by :mod:`.sockets`).
 
 The bytes go through :mod:`sockweb.http` (the request head through the
 writer, the response through the httptools parser), so the client shares
@@ -29,24 +29,16 @@ from ..http.response_parser import (
     ResponseParser,
 )
 from ..http.writer import request_head
-from .errors import (
-    CertificateError,
-    ConnectError,
-    ConnectTimeout,
-    IncompleteBody,
-    NameResolutionError,
-    ReadError,
-    ReadTimeout,
-    TLSError,
-)
+from .errors import IncompleteBody, ReadError, ReadTimeout
+from .sockets import Socket
+from .sockets import open_socket as open_socket  # moved to sockets.py, importable here still
+from .sockets import wrap_tls as wrap_tls
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import select
-    import ssl
 
-Socket = _socket.socket  # socket.socket and ssl.SSLSocket are subclasses
 Trace = Callable[[str, bytes], None]  # ("send" | "recv", bytes)
 READ_SIZE = 64 * 1024
 # What one splice or recv_into of a body written to a file moves at most:
@@ -57,83 +49,6 @@ SPLICE_SIZE = 1024 * 1024
 # The longest one wait for a splice's worth of data lasts, in ms (see _splice_body).
 _SPLICE_WAIT = 100
 _NO_SPLICE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP})
-
-
-def open_socket(host: str, port: int, timeout: float | None) -> Socket:
-    """A connected TCP socket, with each failure named the way a user says it.
-
-    Each address the name resolves to is tried in turn, as curl and
-    socket.create_connection do; the last failure is the one reported.
-    """
-    try:
-        # As bytes: a str would go through the IDNA codec, whose import alone
-        # costs more than the look-up. URL hosts are ASCII already (IDNA done).
-        name = host.encode("ascii") if host.isascii() else host
-        addresses = _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM)
-    except (_socket.gaierror, UnicodeError) as exc:
-        raise NameResolutionError(f"could not resolve host: {host}") from exc
-    failure: OSError | None = None
-    for family, kind, proto, _, address in addresses:
-        sock = _socket.socket(family, kind, proto)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except OSError as exc:
-            sock.close()
-            failure = exc
-            continue
-        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
-        return sock
-    if isinstance(failure, TimeoutError):
-        raise ConnectTimeout(f"connection to {host} port {port} timed out") from failure
-    if isinstance(failure, ConnectionRefusedError):
-        raise ConnectError(f"connection to {host} port {port} refused") from failure
-    if failure is None:
-        raise NameResolutionError(f"could not resolve host: {host}")
-    raise ConnectError(
-        f"could not connect to {host} port {port}: {failure.strerror or failure}"
-    ) from failure
-
-
-# OpenSSL verify codes worth saying in words (x509_vfy.h).
-_VERIFY_REASONS = {
-    9: "certificate is not yet valid",
-    10: "certificate has expired",
-    18: "self-signed certificate",
-    19: "self-signed certificate in the chain",
-    20: "certificate issuer is unknown",
-    21: "certificate issuer is unknown",
-    62: "certificate is for another host name",
-    64: "certificate is for another host name (IP address mismatch)",
-}
-
-
-def wrap_tls(raw: Socket, host: str, context: ssl.SSLContext) -> ssl.SSLSocket:
-    """TLS over ``raw`` with SNI and, unless the context says not, verification."""
-    import socket
-    import ssl
-
-    if isinstance(raw, socket.socket):
-        sock = raw
-    else:  # ssl wants the socket module's class: same descriptor, same timeout
-        timeout = raw.gettimeout()
-        sock = socket.socket(raw.family, raw.type, raw.proto, raw.detach())
-        sock.settimeout(timeout)
-    try:
-        return context.wrap_socket(sock, server_hostname=host)
-    except ssl.SSLCertVerificationError as exc:
-        sock.close()
-        reason = _VERIFY_REASONS.get(exc.verify_code, exc.verify_message or str(exc))
-        raise CertificateError(f"TLS certificate of {host} not trusted: {reason}") from exc
-    except ssl.SSLError as exc:
-        sock.close()
-        raise TLSError(f"TLS handshake with {host} failed: {exc.reason or exc}") from exc
-    except TimeoutError as exc:
-        sock.close()
-        raise ConnectTimeout(f"TLS handshake with {host} timed out") from exc
-    except OSError as exc:
-        sock.close()
-        raise TLSError(f"TLS handshake with {host} failed: {exc.strerror or exc}") from exc
 
 
 class Connection:
