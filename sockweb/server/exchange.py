@@ -1,131 +1,36 @@
-"""One request and its response: the only code that turns a Response into bytes.
+"""One request and its response: the only code that frames an app's response.
 
-Handlers return :class:`~sockweb.server.response.Response` values; this module
-adds what the connection owns (Date, Server, Content-Length, Connection), and
-maps every protocol error to its response in :func:`error_response`.
+Handlers return :class:`~sockweb.server.response.Response` values; the bytes of
+a head, with what the connection owns (Date, Server, Content-Length,
+Connection), come from wire.py. :class:`AppExchange` frames what an app
+sends, and every protocol error maps to its response in :func:`error_response`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
-import time
 from collections import deque
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..http.dates import DateCache
 from ..http.errors import LocalProtocolError, ProtocolError
 from ..http.events import RequestHead
-from ..http.framing import LAST_CHUNK, chunk, has_no_body
+from ..http.framing import LAST_CHUNK, chunk
 from ..http.headers import validate_field
-from ..http.writer import header_block, status_line
 from .response import FileSlice, Part, Response, error_page
+from .wire import HeadCache, body_allowed
+from .wire import WireCache as WireCache  # the tests import it from here
+from .wire import encode_switching as encode_switching  # websocket.py's docstring names it here
+
+if TYPE_CHECKING:
+    from .access_log import AccessLog
 
 log = logging.getLogger("sockweb.server")
 
-SERVER_HEADER = b"Server: sockweb\r\n"
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-_dates = DateCache()
-
-
-def encode_head(
-    response: Response, method: bytes, length: int | None, keep_alive: bool, http_10: bool
-) -> bytes:
-    """The status line and header block of ``response`` (RFC 9112 sections 4-6).
-
-    ``length`` None: the body is framed otherwise (chunked, or by the close).
-    """
-    status = response.status
-    parts = [status_line(status), b"Date: ", _dates.now(), b"\r\n", SERVER_HEADER]
-    if response.headers:
-        parts.append(header_block(response.headers))
-    # RFC 9110 section 8.6: no Content-Length on 1xx/204; on HEAD and 304 it
-    # tells the length GET would have had.
-    if length is not None and status >= 200 and status != 204 and (
-        status != 304 or method == b"HEAD"
-    ):
-        parts.append(b"Content-Length: %d\r\n" % length)
-    if not keep_alive:
-        parts.append(b"Connection: close\r\n")
-    elif http_10:
-        parts.append(b"Connection: keep-alive\r\n")
-    parts.append(b"\r\n")
-    return b"".join(parts)
-
-
-class WireCache:
-    """The exact bytes of shared responses (``Response.shared``), per second.
-
-    A shared response's head differs only by the Date, the connection's
-    persistence and the method (HEAD has no body), so within one second the
-    bytes can be reused: a request then costs a dict look-up, no formatting.
-    """
-
-    __slots__ = ("_date", "_wire")
-
-    def __init__(self) -> None:
-        self._date = b""
-        self._wire: dict[tuple[int, bool, bool, bool], tuple[Response, bytes]] = {}
-
-    def get(self, response: Response, method: bytes, keep_alive: bool, http_10: bool) -> bytes:
-        date = _dates.now()
-        if date is not self._date:
-            self._date = date
-            self._wire = {}
-        is_head = method == b"HEAD"
-        key = (id(response), keep_alive, http_10, is_head)
-        hit = self._wire.get(key)
-        # The response itself is kept in the entry, so its id cannot be reused.
-        if hit is not None and hit[0] is response:
-            return hit[1]
-        body = response.body
-        assert isinstance(body, bytes)
-        data = encode_head(response, method, len(body), keep_alive, http_10)
-        if body_allowed(method, response.status):
-            data += body
-        if len(self._wire) < 1024:
-            self._wire[key] = (response, data)
-        return data
-
-
-class HeadCache:
-    """Heads of app responses whose status and fields repeat (most apps'),
-    kept for the rest of the second: a repeat costs a tuple and a look-up
-    instead of formatting. Bounded; emptied when the Date changes."""
-
-    __slots__ = ("_date", "_heads")
-
-    def __init__(self) -> None:
-        self._date = b""
-        self._heads: dict[tuple[object, ...], bytes] = {}
-
-    def get(self, status: int, fields: list[tuple[bytes, bytes]], method: bytes,
-            length: int | None, keep_alive: bool, http_10: bool) -> bytes:
-        date = _dates.now()
-        if date is not self._date or len(self._heads) >= 256:
-            self._date = date
-            self._heads = {}
-        key = (status, *fields, length, keep_alive, http_10, method == b"HEAD")
-        head = self._heads.get(key)
-        if head is None:
-            head = self._heads[key] = encode_head(
-                Response(status, fields), method, length, keep_alive, http_10)
-        return head
 
 
 _app_heads = HeadCache()
-
-
-def encode_switching(fields: list[tuple[bytes, bytes]]) -> bytes:
-    """A 101 Switching Protocols head (RFC 9110 section 15.2.2)."""
-    return b"".join([status_line(101), b"Date: ", _dates.now(), b"\r\n", SERVER_HEADER,
-                     header_block(fields), b"\r\n"])
-
-
-def body_allowed(method: bytes, status: int) -> bool:
-    return not has_no_body(method, status)
 
 
 def error_response(error: ProtocolError) -> Response:
@@ -134,56 +39,6 @@ def error_response(error: ProtocolError) -> Response:
 
 
 INTERNAL_ERROR = error_page(500)
-
-
-class AccessLog:
-    """Common Log Format lines, written in batches once per loop turn.
-
-    One write per request would cost a system call each; one flush per turn of
-    the event loop keeps the log prompt and cheap.
-    """
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream or sys.stdout
-        self._lines: list[str] = []
-        self._second = -1
-        self._stamp = ""
-        self._flush_scheduled = False
-
-    def _now(self) -> str:
-        second = int(time.time())
-        if second != self._second:
-            self._second = second
-            self._stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(second))
-        return self._stamp
-
-    def log(self, peer: str, head: RequestHead | None, status: int, size: int) -> None:
-        line = head.request_line if head is not None else "-"
-        line = line.replace("\\", "\\\\").replace('"', '\\"')
-        if not line.isprintable():
-            line = line.encode("unicode_escape").decode("ascii")
-        self.write(f'{peer} - - [{self._now()}] "{line}" {status} {size or "-"}\n')
-
-    def write(self, text: str) -> None:
-        self._lines.append(text)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            import asyncio
-
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
-            except RuntimeError:
-                self.flush()
-
-    def flush(self) -> None:
-        self._flush_scheduled = False
-        if self._lines:
-            lines, self._lines = self._lines, []
-            try:
-                self._stream.write("".join(lines))
-                self._stream.flush()
-            except (OSError, ValueError):
-                pass  # a closed stdout must not take the server down
 
 
 class Connection(Protocol):

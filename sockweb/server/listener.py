@@ -25,10 +25,11 @@ from typing import TextIO
 from .._loop import loop_name, new_event_loop
 from ..http.errors import RemoteProtocolError, SockwebError
 from ..http.events import RequestHead
+from .access_log import AccessLog
 from .config import ServerConfig
-from .exchange import AccessLog, WireCache
 from .protocol import AppRunner, Handler, HttpProtocol
 from .sockets import BACKLOG, Listeners, StartupError, bind_sockets, open_listeners
+from .wire import WireCache
 
 __all__ = ["BACKLOG", "Server", "StartupError", "Supervised", "bind_sockets", "run", "serve"]
 

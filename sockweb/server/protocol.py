@@ -35,16 +35,10 @@ from ..http.headers import Headers
 from ..http.parser import RequestParser
 from .app_connection import BODY, HEAD, IDLE, LINGER, RESPONDING, AppConnectionMixin
 from .app_connection import AppRunner as AppRunner  # listener.py imports it from here
-from .exchange import (
-    CONTINUE,
-    INTERNAL_ERROR,
-    AppExchange,
-    body_allowed,
-    encode_head,
-    error_response,
-)
+from .exchange import CONTINUE, INTERNAL_ERROR, AppExchange, error_response
 from .response import Response, error_page
 from .sendfile import BodySender, FileShrank
+from .wire import body_allowed, encode_head
 
 if TYPE_CHECKING:
     from .listener import ServerState

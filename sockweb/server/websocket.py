@@ -21,9 +21,9 @@ from wsproto.utilities import generate_accept_token
 from ..http.errors import LocalProtocolError
 from ..http.events import RequestHead
 from ..http.headers import validate_field
-from .exchange import encode_head, encode_switching
 from .proxy_headers import TrustedProxies, client_view
 from .response import error_page
+from .wire import encode_head, encode_switching
 
 if TYPE_CHECKING:
     from .protocol import HttpProtocol

@@ -1,0 +1,115 @@
+"""The bytes of a response head, and caches that keep response bytes for the second.
+
+:func:`encode_head` adds what the connection owns (Date, Server,
+Content-Length, Connection) to a :class:`~sockweb.server.response.Response`;
+:class:`WireCache` keeps whole shared responses and :class:`HeadCache` the heads
+of app responses, both emptied when the Date changes. exchange.py and
+protocol.py write responses through these.
+"""
+
+from __future__ import annotations
+
+from ..http.dates import DateCache
+from ..http.framing import has_no_body
+from ..http.writer import header_block, status_line
+from .response import Response
+
+SERVER_HEADER = b"Server: sockweb\r\n"
+
+_dates = DateCache()
+
+
+def encode_head(
+    response: Response, method: bytes, length: int | None, keep_alive: bool, http_10: bool
+) -> bytes:
+    """The status line and header block of ``response`` (RFC 9112 sections 4-6).
+
+    ``length`` None: the body is framed otherwise (chunked, or by the close).
+    """
+    status = response.status
+    parts = [status_line(status), b"Date: ", _dates.now(), b"\r\n", SERVER_HEADER]
+    if response.headers:
+        parts.append(header_block(response.headers))
+    # RFC 9110 section 8.6: no Content-Length on 1xx/204; on HEAD and 304 it
+    # tells the length GET would have had.
+    if length is not None and status >= 200 and status != 204 and (
+        status != 304 or method == b"HEAD"
+    ):
+        parts.append(b"Content-Length: %d\r\n" % length)
+    if not keep_alive:
+        parts.append(b"Connection: close\r\n")
+    elif http_10:
+        parts.append(b"Connection: keep-alive\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+class WireCache:
+    """The exact bytes of shared responses (``Response.shared``), per second.
+
+    A shared response's head differs only by the Date, the connection's
+    persistence and the method (HEAD has no body), so within one second the
+    bytes can be reused: a request then costs a dict look-up, no formatting.
+    """
+
+    __slots__ = ("_date", "_wire")
+
+    def __init__(self) -> None:
+        self._date = b""
+        self._wire: dict[tuple[int, bool, bool, bool], tuple[Response, bytes]] = {}
+
+    def get(self, response: Response, method: bytes, keep_alive: bool, http_10: bool) -> bytes:
+        date = _dates.now()
+        if date is not self._date:
+            self._date = date
+            self._wire = {}
+        is_head = method == b"HEAD"
+        key = (id(response), keep_alive, http_10, is_head)
+        hit = self._wire.get(key)
+        # The response itself is kept in the entry, so its id cannot be reused.
+        if hit is not None and hit[0] is response:
+            return hit[1]
+        body = response.body
+        assert isinstance(body, bytes)
+        data = encode_head(response, method, len(body), keep_alive, http_10)
+        if body_allowed(method, response.status):
+            data += body
+        if len(self._wire) < 1024:
+            self._wire[key] = (response, data)
+        return data
+
+
+class HeadCache:
+    """Heads of app responses whose status and fields repeat (most apps'),
+    kept for the rest of the second: a repeat costs a tuple and a look-up
+    instead of formatting. Bounded; emptied when the Date changes."""
+
+    __slots__ = ("_date", "_heads")
+
+    def __init__(self) -> None:
+        self._date = b""
+        self._heads: dict[tuple[object, ...], bytes] = {}
+
+    def get(self, status: int, fields: list[tuple[bytes, bytes]], method: bytes,
+            length: int | None, keep_alive: bool, http_10: bool) -> bytes:
+        date = _dates.now()
+        if date is not self._date or len(self._heads) >= 256:
+            self._date = date
+            self._heads = {}
+        key = (status, *fields, length, keep_alive, http_10, method == b"HEAD")
+        head = self._heads.get(key)
+        if head is None:
+            head = self._heads[key] = encode_head(
+                Response(status, fields), method, length, keep_alive, http_10)
+        return head
+
+
+def encode_switching(fields: list[tuple[bytes, bytes]]) -> bytes:
+    """A 101 Switching Protocols head (RFC 9110 section 15.2.2)."""
+    return b"".join([status_line(101), b"Date: ", _dates.now(), b"\r\n", SERVER_HEADER,
+                     header_block(fields), b"\r\n"])
+
+
+def body_allowed(method: bytes, status: int) -> bool:
+    return not has_no_body(method, status)
+
