@@ -42,7 +42,7 @@ class Response:
     # The open file a FileSlice refers to; closed by the exchange when done.
     file: Closable | None = None
     # Served again and again, never changed (hello, a cached small file): its
-    # bytes on the wire may be kept for the rest of the second (exchange.py).
+    # bytes on the wire may be kept for the rest of the second (wire.py).
     shared: bool = False
 
     @property

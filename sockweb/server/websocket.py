@@ -3,7 +3,7 @@
 wsproto is the sans-IO WebSocket library of the python-hyper project (the
 authors of h11): it turns bytes into events and events into bytes, which is
 how sockweb's own HTTP layer works too. The 101 response is written by
-:func:`sockweb.server.exchange.encode_switching`; frames are wsproto's bytes.
+:func:`sockweb.server.wire.encode_switching`; frames are wsproto's bytes.
 Spec: the ASGI WebSocket spec (https://asgi.readthedocs.io/en/latest/specs/www.html).
 """
 
