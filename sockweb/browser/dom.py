@@ -258,7 +258,9 @@ def resolve_url(base: URL | None, href: str) -> str:
 
 def collapse(text: str) -> str:
     """White space collapsed as CSS does it, and trimmed."""
-    if text.isascii():
+    if text.isascii() or text.isprintable():
+        # str.split() splits on Unicode spaces too (U+00A0...), which CSS keeps;
+        # printable text has no white space but U+0020 to split on.
         return " ".join(text.split())
     return _CSS_SPACE.sub(" ", text).strip(" ")
 

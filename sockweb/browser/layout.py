@@ -239,6 +239,26 @@ class _Builder(InlineMixin, ControlsMixin, ListsMixin, TablesMixin):
                 else:
                     self.marked(child, child.tag or "", mark)
 
+    def lone_text(self, node: LexborNode) -> LexborNode | None:
+        """Text only: the text node that is all ``node`` shows, found through
+        elements that show nothing of their own there (<code>, <span>: an
+        unmarked element walked into, the only child of its parent), or None."""
+        by_id = self._by_id
+        marks = self.marks
+        while node.tag_id != _TEXT:
+            if node.next is not None or (marks and node.mem_id in marks):
+                return None
+            handler = by_id.get(node.tag_id)
+            if handler is None:
+                handler = by_id[node.tag_id] = _handler(node.tag or "")
+            if handler is not _Builder.walk and handler is not _Builder.styled:
+                return None
+            child = node.child
+            if child is None:
+                return None
+            node = child
+        return node
+
     def marked(self, node: LexborNode, tag: str, mark: dom.Mark) -> None:
         if mark.hidden:
             self.hidden_controls(node)
