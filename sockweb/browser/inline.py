@@ -25,6 +25,7 @@ from ..http.urls import plain_relative_path
 from . import dom
 from .dom import LexborNode, collapse
 from .flow import PLAIN, St
+from .lexbor import TEXT as _TEXT
 from .model import BOLD, CODE, ITALIC, LINK, UNDERLINE, Link, Page
 
 __all__ = ["INLINE_STYLE", "InlineMixin"]
@@ -36,7 +37,6 @@ INLINE_STYLE = {
 }
 _SPACE = " \t\n\r\f"
 _COLLAPSING = frozenset({"normal", "nowrap"})
-_TEXT = 2  # Lexbor's tag id of a text node (LXB_TAG__TEXT)
 
 
 def _plain_fragment(fragment: str) -> bool:

@@ -32,6 +32,7 @@ from .dom import LexborNode
 from .flow import BLANK, MIN_LINE, PLAIN, Block, Flow, Rule, St, render_blocks, width_of
 from .flow import render_rows as render_rows_of
 from .inline import INLINE_STYLE, InlineMixin
+from .lexbor import TEXT as _TEXT
 from .lists import ListsMixin
 from .model import BOLD, HEADING, LINK, Link, Page
 from .tables import TablesMixin
@@ -348,8 +349,6 @@ _HANDLERS: dict[str, Callable[[_Builder, LexborNode], None]] = {
     "label": _Builder.label, "option": _Builder.nothing,
 }
 
-
-_TEXT = 2  # Lexbor's tag id of a text node (LXB_TAG__TEXT)
 
 
 def _skip(builder: _Builder, node: LexborNode) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["LexborHTMLParser", "LexborNode", "SelectolaxError"]
+__all__ = ["TEXT", "LexborHTMLParser", "LexborNode", "SelectolaxError"]
 
 
 class _DeferredLogger:
@@ -51,3 +51,5 @@ def _load() -> None:
 _load()
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError  # noqa: E402
+
+TEXT = 2  # the tag_id of a text node (LXB_TAG__TEXT): cheaper to compare than .tag
