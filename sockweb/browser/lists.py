@@ -50,18 +50,19 @@ class ListsMixin:
         if not nested:
             self.blank()
         mark = self.marks.get(node.mem_id)
-        ordered = node.tag == "ol"
-        if mark is not None and mark.no_marker:
-            markers = [""]
-        elif ordered:
-            markers = _ordered_markers(node)
-        else:
-            markers = [_BULLETS[len(self.lists) % 3]]
-        indent = self.indent + 2 + (max(map(len, markers), default=1) or 1) + 1
-        # Each item's first line starts with its marker, right-aligned before the indent.
-        prefixes = [" " * (indent - len(m) - 1) + m + " " if m else None for m in markers]
         # [a prefix for all items, or one per item; the items' indent; the next item]
-        self.lists.append([prefixes if ordered else prefixes[0], indent, 0])
+        state: list[Any]
+        if mark is not None and mark.no_marker:
+            state = [None, self.indent + 4, 0]
+        elif node.tag == "ol":
+            markers = _ordered_markers(node)
+            indent = self.indent + 2 + (max(map(len, markers), default=1) or 1) + 1
+            # Each item's first line starts with its marker, right-aligned before the indent.
+            state = [[" " * (indent - len(m) - 1) + m + " " for m in markers], indent, 0]
+        else:
+            indent = self.indent + 4
+            state = [" " * (indent - 2) + _BULLETS[len(self.lists) % 3] + " ", indent, 0]
+        self.lists.append(state)
         self.walk_items(node)
         self.flush()
         self.lists.pop()
