@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..http.headers import Headers
 from ..http.urls import URL
-from .connection import write_all
+from .body_copy import write_all
 from .decoding import BodyTooLarge, decode_text, make_decoder
 from .errors import HTTPStatusError
 
