@@ -18,8 +18,9 @@ hidden text field): it is numbered and kept, just not drawn.
 
 from __future__ import annotations
 
+from .builder_base import BuilderBase
 from .dom import Document, LexborNode, attr_int, collapse
-from .flow import Flow, St
+from .flow import Flow
 from .model import FIELD, Control, Form, Option, Page
 
 __all__ = ["ControlsMixin", "field_text", "textarea_rows"]
@@ -67,11 +68,8 @@ def textarea_rows(control: Control, cols: int, rows: int) -> list[str]:
     return [f"[{row.ljust(cols, '_')}]" for row in out]
 
 
-class ControlsMixin:
-    """The form half of layout's builder; the builder supplies the stubs below."""
-
-    st: St
-    indent: int
+class ControlsMixin(BuilderBase):
+    """The form half of layout's builder; the rest is the builder's (builder_base.py)."""
 
     def __init__(self, document: Document, page: Page) -> None:
         self.document = document
@@ -82,26 +80,6 @@ class ControlsMixin:
         self.label_text = ""
         self.control_ids: dict[str, Control] = {}
         self.invisible = False
-
-    # Supplied by the builder.
-    def flush(self) -> None:
-        raise NotImplementedError
-
-    def atom(self, t: str, st: St) -> None:
-        raise NotImplementedError
-
-    def walk(self, node: LexborNode) -> None:
-        raise NotImplementedError
-
-    def block(self, node: LexborNode, margin: bool = False, indent: int = 0,
-              container: bool = False) -> None:
-        raise NotImplementedError
-
-    def add_block(self, block: Flow) -> None:
-        raise NotImplementedError
-
-    def resolve(self, href: str) -> str:
-        raise NotImplementedError
 
     # -- forms and labels ---------------------------------------------------------
     def form(self, node: LexborNode) -> None:

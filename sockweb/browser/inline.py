@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from ..http.urls import plain_relative_path
 from . import dom
+from .builder_base import BuilderBase
 from .dom import LexborNode, collapse
 from .flow import PLAIN, St
 from .lexbor import TEXT as _TEXT
-from .model import BOLD, CODE, ITALIC, LINK, UNDERLINE, Link, Page
+from .model import BOLD, CODE, ITALIC, LINK, UNDERLINE, Link
 
 __all__ = ["INLINE_STYLE", "InlineMixin"]
 
@@ -47,30 +48,19 @@ def _plain_fragment(fragment: str) -> bool:
             and "`" not in fragment)
 
 
-class InlineMixin:
+class InlineMixin(BuilderBase):
     """The inline half of layout's builder; the state is the builder's (layout.py)."""
 
-    document: dom.Document
-    page: Page
-    runs: list[tuple[str, St]]
     sp: bool  # the flow so far ends in a collapsible space (or is empty)
     breaks: bool  # the runs hold "\n"
-    st: St
     ws: str  # CSS white-space
     keep: bool  # white space is kept (pre, pre-wrap, pre-line)
     link_pending: int | None  # a link whose [n] is not out yet
     link_text: list[str] | None
     link_image: str
-    line_width: int | None  # set when laying out text only (layout.py)
     _styles: dict[tuple[frozenset[str], str], frozenset[str]]
     _urls: dict[str, str]
     _linked: dict[frozenset[str], frozenset[str]]  # styles -> styles with LINK
-
-    def walk(self, node: LexborNode) -> None:
-        raise NotImplementedError
-
-    def lone_text(self, node: LexborNode) -> LexborNode | None:
-        raise NotImplementedError
 
     def text(self, t: str) -> None:
         if self.keep:

@@ -4,7 +4,8 @@ Layout runs in two passes, as the Web Browser Engineering book's does:
 
 1. **Boxes** (the builder here, with its inline half in inline.py, its form
    half in controls.py, its lists in lists.py and its table half in
-   tables.py): one walk over the tree makes a flat list of blocks, each a
+   tables.py; what they share is declared in builder_base.py): one walk
+   over the tree makes a flat list of blocks, each a
    *flow* of styled text runs with white space already collapsed (CSS
    ``white-space``), its indent and the list marker of its first line; or a
    table, or a rule; with ``BLANK`` where a margin is.

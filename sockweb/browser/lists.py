@@ -13,8 +13,9 @@ rule, a table, a nested list's item), has its marker on a line of its own.
 from __future__ import annotations
 
 from . import dom
-from .dom import LexborNode, Mark
-from .flow import BLANK, Block, Flow, St
+from .builder_base import BuilderBase
+from .dom import LexborNode
+from .flow import BLANK, Flow
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
@@ -26,15 +27,9 @@ __all__ = ["ListsMixin"]
 _BULLETS = ("*", "+", "-")
 
 
-class ListsMixin:
-    """The list half of layout's builder; the builder supplies the stubs below."""
+class ListsMixin(BuilderBase):
+    """The list half of layout's builder; the rest is the builder's (builder_base.py)."""
 
-    marks: dict[int, Mark]
-    blocks: list[Block]
-    runs: list[tuple[str, St]]
-    indent: int
-    prefix: str | None  # the list marker the next line starts with
-    fresh: bool  # nothing laid out since the container began: no margin
     # Each open list: [its items' marker prefix (or one per item), their indent, next].
     lists: list[list[Any]]
 
@@ -103,26 +98,6 @@ class ListsMixin:
 
     def dd(self, node: LexborNode) -> None:
         self.block(node, indent=4, container=True)
-
-    # Supplied by the builder.
-    def flush(self) -> None:
-        raise NotImplementedError
-
-    def blank(self) -> None:
-        raise NotImplementedError
-
-    def add_block(self, block: Block) -> None:
-        raise NotImplementedError
-
-    def block(self, node: LexborNode, margin: bool = False, indent: int = 0,
-              container: bool = False) -> None:
-        raise NotImplementedError
-
-    def walk(self, node: LexborNode) -> None:
-        raise NotImplementedError
-
-    def walk_items(self, node: LexborNode) -> None:
-        raise NotImplementedError
 
 
 def _roman(n: int) -> str:

@@ -21,14 +21,10 @@ first row); colspans widen the columns they cross evenly.
 
 from __future__ import annotations
 
-from .dom import LexborNode, Mark, attr_int
+from .builder_base import BuilderBase
+from .dom import LexborNode, attr_int
 from .flow import BLANK, Block, Flow, Out, line_width, render, render_blocks
 from .model import BOLD, MARK, Line, Span
-
-# typing costs every start ~3 ms to import; annotations need it only for mypy.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 __all__ = ["GAP", "Cell", "Table", "TablesMixin"]
 
@@ -211,17 +207,10 @@ def _column_widths(grid: list[list[Cell | None]], ncols: int) -> tuple[list[int]
     return low, [max(h, lo) for h, lo in zip(high, low, strict=True)]
 
 
-class TablesMixin:
+class TablesMixin(BuilderBase):
     """The table half of layout's builder (stage A): <table> -> a Table block."""
 
-    blocks: list[Block]
-    indent: int
-    prefix: str | None
-    fresh: bool
     anchors: list[str]
-    line_width: int | None
-    marker_line: Callable[[], None]  # ListsMixin's (a stub here would shadow it)
-    marks: dict[int, Mark]
 
     def table(self, node: LexborNode) -> None:
         if node.attributes.get("role") in ("presentation", "none") or node.css_first(
@@ -282,23 +271,6 @@ class TablesMixin:
         cell, self.blocks = self.blocks, blocks
         self.line_width = line_width
         return cell
-
-    # Supplied by the builder.
-    def cell_content(self, node: LexborNode, bold: bool) -> None:
-        raise NotImplementedError
-
-    def block(self, node: LexborNode, margin: bool = False, indent: int = 0,
-              container: bool = False) -> None:
-        raise NotImplementedError
-
-    def flush(self) -> None:
-        raise NotImplementedError
-
-    def blank(self) -> None:
-        raise NotImplementedError
-
-    def add_block(self, block: Block) -> None:
-        raise NotImplementedError
 
 
 def _children(node: LexborNode, *tags: str) -> list[LexborNode]:
