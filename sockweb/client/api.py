@@ -18,6 +18,7 @@ from .._version import __version__
 from ..http.errors import RemoteProtocolError
 from ..http.headers import Headers
 from ..http.urls import URL, encode_query
+from .bodies import FileSpec, basic_auth, encode_multipart
 from .connection import Connection, Trace
 from .cookies import CookieJar
 from .decoding import accept_encoding
@@ -33,9 +34,9 @@ if TYPE_CHECKING:
     import ssl
     from typing import Any
 
-# Imported where they are needed, not here: ssl (https only), json, base64,
-# secrets and urllib.request (only when the environment names a proxy) cost
-# a plain `sockweb get http://...` some 30 ms between them.
+# Imported where they are needed, not here: ssl (https only), json, base64 and
+# secrets (in .bodies), and urllib.request (only when the environment names a
+# proxy) cost a plain `sockweb get http://...` some 30 ms between them.
 
 USER_AGENT = f"sockweb/{__version__}"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: curl waits forever, which nobody wants
@@ -44,7 +45,7 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
 
 TimeoutArg = float | tuple[float | None, float | None] | None
-FileSpec = bytes | tuple[str, bytes] | tuple[str, bytes, str]
+Pairs = Mapping[str, str] | Iterable[tuple[str, str]]  # params, headers, form data
 Auth = tuple[str, str]
 
 
@@ -52,13 +53,6 @@ def _timeouts(timeout: TimeoutArg) -> tuple[float | None, float | None]:
     if isinstance(timeout, tuple):
         return timeout
     return timeout, timeout
-
-
-def basic_auth(user: str, password: str) -> bytes:
-    import base64
-
-    token = base64.b64encode(f"{user}:{password}".encode())
-    return b"Basic " + token
 
 
 def ssl_context(verify: bool = True, cacert: str | None = None) -> ssl.SSLContext:
@@ -75,38 +69,6 @@ def ssl_context(verify: bool = True, cacert: str | None = None) -> ssl.SSLContex
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
-
-
-def encode_multipart(
-    fields: Iterable[tuple[str, str]], files: Mapping[str, FileSpec]
-) -> tuple[bytes, bytes]:
-    """(body, content type) of multipart/form-data (RFC 7578)."""
-    import secrets
-
-    boundary = secrets.token_hex(16).encode()
-    parts: list[bytes] = []
-
-    def quote(value: str) -> bytes:
-        return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D") \
-            .replace("\n", "%0A").encode()
-
-    for name, value in fields:
-        parts.append(b"--%b\r\nContent-Disposition: form-data; name=\"%b\"\r\n\r\n%b\r\n"
-                     % (boundary, quote(name), value.encode()))
-    for name, spec in files.items():
-        if isinstance(spec, bytes):
-            filename, content, ctype = name, spec, "application/octet-stream"
-        elif len(spec) == 2:
-            filename, content = spec[0], spec[1]
-            ctype = "application/octet-stream"
-        else:
-            filename, content, ctype = spec
-        parts.append(
-            b"--%b\r\nContent-Disposition: form-data; name=\"%b\"; filename=\"%b\"\r\n"
-            b"Content-Type: %b\r\n\r\n%b\r\n"
-            % (boundary, quote(name), quote(filename), ctype.encode(), content))
-    parts.append(b"--%b--\r\n" % boundary)
-    return b"".join(parts), b"multipart/form-data; boundary=" + boundary
 
 
 class Client:
@@ -157,21 +119,14 @@ class Client:
 
     # -- the public verbs ------------------------------------------------------
     def request(
-        self,
-        method: str,
-        url: str | URL,
-        *,
-        params: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        data: bytes | str | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        json: Any = None,
-        files: Mapping[str, FileSpec] | None = None,
-        content: Body = None,
-        auth: Auth | None = None,
-        follow_redirects: bool | None = None,
-        timeout: TimeoutArg | None = None,
+        self, method: str, url: str | URL, *,
+        params: Pairs | None = None, headers: Pairs | None = None,
+        data: bytes | str | Pairs | None = None, json: Any = None,
+        files: Mapping[str, FileSpec] | None = None, content: Body = None, auth: Auth | None = None,
+        follow_redirects: bool | None = None, timeout: TimeoutArg | None = None,
         stream: bool = False,
     ) -> Response:
+        """Send a request built by build_request(); read and close the body unless ``stream``."""
         request = self.build_request(method, url, params=params, headers=headers, data=data,
                                      json=json, files=files, content=content, auth=auth)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
@@ -214,18 +169,12 @@ class Client:
 
     # -- building --------------------------------------------------------------
     def build_request(
-        self,
-        method: str,
-        url: str | URL,
-        *,
-        params: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        data: bytes | str | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        json: Any = None,
-        files: Mapping[str, FileSpec] | None = None,
-        content: Body = None,
-        auth: Auth | None = None,
+        self, method: str, url: str | URL, *,
+        params: Pairs | None = None, headers: Pairs | None = None,
+        data: bytes | str | Pairs | None = None, json: Any = None,
+        files: Mapping[str, FileSpec] | None = None, content: Body = None, auth: Auth | None = None,
     ) -> Request:
+        """The Request that request() would send: the client's defaults merged with these."""
         target = url if isinstance(url, URL) else URL.parse(url)
         if target.scheme not in ("http", "https"):
             from ..http.urls import InvalidURL

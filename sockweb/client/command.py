@@ -160,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
                                    ctype or "application/octet-stream")
             else:
                 fields.append((name, value))
-        from .api import encode_multipart
+        from .bodies import encode_multipart
 
         kw["content"], ctype_bytes = encode_multipart(fields, files)
         headers.append(("Content-Type", ctype_bytes.decode()))
