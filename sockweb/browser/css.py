@@ -106,8 +106,10 @@ def rules(sheets: list[tuple[str, str]], fetch: Fetch | None = None) -> list[Rul
 
 
 def _read_sheet(text: str, url: str, fetch: Fetch | None, out: list[Rule], depth: int) -> None:
-    if "{" not in text and "@import" not in text.lower():
-        return
+    lowered = text.lower()
+    if "@import" not in lowered and ("{" not in text or (
+            "display" not in lowered and "visibility" not in lowered)):
+        return  # no rule of it could hide anything (a syntax-colouring sheet)
     text = _COMMENT.sub(" ", text) if "/*" in text else text
     for prelude, block in _blocks(text):
         if block is None:  # a statement: @import, @charset, @namespace...
