@@ -223,19 +223,22 @@ class _Builder(InlineMixin, ControlsMixin, ListsMixin, TablesMixin):
         if self.keep:
             self.walk(node)
             return
+        by_id = self._by_id
+        marks = self.marks
         for child in node.iter(include_text=True, skip_empty=True):
             if not self.sp:
                 before = child.prev
                 if before is not None and before.is_empty_text_node:
                     self.text(" ")
-            if child.tag_id == _TEXT:
+            tid = child.tag_id
+            if tid == _TEXT:
                 self.text(child.text_content or "")
                 continue
-            handler = self._by_id.get(child.tag_id)
+            handler = by_id.get(tid)
             if handler is None:
-                handler = self._by_id[child.tag_id] = _handler(child.tag or "")
+                handler = by_id[tid] = _handler(child.tag or "")
             if handler is not _skip:
-                mark = self.marks.get(child.mem_id) if self.marks else None
+                mark = marks.get(child.mem_id) if marks else None
                 if mark is None:
                     handler(self, child)
                 else:
