@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 from . import dom
 from .controls import ControlsMixin
+from .depth import deeply
 from .dom import LexborNode
 from .flow import BLANK, MIN_LINE, PLAIN, Block, Flow, Rule, St, render_blocks, width_of
 from .flow import render_rows as render_rows_of
@@ -367,7 +368,14 @@ def _handler(tag: str) -> Callable[[_Builder, LexborNode], None]:
 
 
 def layout(document: dom.Document, width: int = 80) -> Page:
-    """The page of ``document`` for a terminal ``width`` columns wide (at least 10)."""
+    """The page of ``document`` for a terminal ``width`` columns wide (at least 10).
+
+    Raises PageTooDeep (depth.py) for a page nested too deeply to lay out.
+    """
+    return deeply(_layout, document, width)
+
+
+def _layout(document: dom.Document, width: int) -> Page:
     page, blocks, ends = _boxes(document, width)
     page.lines, page.anchors = render_blocks(blocks, page.width)
     for name in ends:
@@ -428,6 +436,10 @@ def render_rows(body: bytes, url: str, width: int = 80, *, content_type: str | N
         page = Page(url, width=max(width, 10))
         text = dom.decode(body, content_type or "text/html")
         return page, render_rows_of(_text_blocks(text), page.width, cut=True)
+    return deeply(_rows, document, width)
+
+
+def _rows(document: dom.Document, width: int) -> tuple[Page, list[str | None]]:
     page, blocks, _ = _boxes(document, width, text=True)
     return page, render_rows_of(blocks, page.width)
 

@@ -196,3 +196,33 @@ def test_usage_errors_and_lazy_imports() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=30, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_deeply_nested_page_is_laid_out(tmp_path: Path) -> None:
+    """Hostile input is input: 20,000 nested elements (Python's recursion limit is
+    about 1,000 frames) are laid out on a deeper stack, not a traceback (depth.py)."""
+    page = tmp_path / "deep.html"
+    page.write_text("<div>" * 20_000 + "deep <a href='x.html'>link</a>"
+                    + "<blockquote>" * 2_000 + "quoted")
+    got = browse("--dump", str(page))
+    assert got.returncode == 0, got.stderr
+    assert "Traceback" not in got.stderr
+    words = got.stdout.split()
+    assert words[:2] == ["deep", "[1]link"] and "quoted" in words
+    assert f"file://{tmp_path}/x.html" in got.stdout
+
+
+def test_a_page_too_deep_even_for_that_is_one_line(tmp_path: Path) -> None:
+    """Past depth.DEEP_FRAMES the page is refused with one line and exit code 1. The
+    limit is lowered here (a real process, the real command): a page deep enough
+    for the default would take Lexbor's parser half a minute to build."""
+    page = tmp_path / "deeper.html"
+    page.write_text("<div>" * 6_000 + "deep")
+    code = ("import sys; from sockweb.browser import depth; depth.DEEP_FRAMES = 4000; "
+            "from sockweb.cli import main; sys.exit(main(sys.argv[1:]))")
+    got = subprocess.run([sys.executable, "-c", code, "browse", "--dump", str(page)],
+                         capture_output=True, text=True, timeout=60)
+    assert got.returncode == 1
+    assert got.stdout == ""
+    assert got.stderr == ("sockweb: the page nests elements more than about 2,000 levels "
+                          "deep: too deep to lay out\n")

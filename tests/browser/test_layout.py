@@ -186,3 +186,27 @@ def test_narrow_widths_never_fail() -> None:
     for width in (10, 11, 15, 25):
         page = page_of(html, width)
         assert page.lines
+
+
+def test_deep_nesting_is_laid_out_and_the_limit_restored() -> None:
+    """Both layouts (interactive and text only) survive nesting past the recursion limit."""
+    import sys
+
+    data = ("<ul><li>" * 3_000 + "<div>" * 5_000 + "bottom").encode()
+    limit = sys.getrecursionlimit()
+    page = layout.render(data, "http://example.test/", 80)
+    assert "bottom" in "".join(paint.dump(page).split())
+    _, texts = layout.render_rows(data, "http://example.test/", 80)
+    assert "bottom" in "".join(t for t in texts if t)
+    assert sys.getrecursionlimit() == limit
+
+
+def test_too_deep_is_page_too_deep(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sockweb.browser import depth
+    from sockweb.http.errors import SockwebError
+
+    monkeypatch.setattr(depth, "DEEP_FRAMES", 3_000)
+    with pytest.raises(depth.PageTooDeep) as raised:
+        layout.render(b"<div>" * 5_000 + b"x", "http://example.test/", 80)
+    assert isinstance(raised.value, SockwebError)
+    assert "1,500 levels" in str(raised.value)
