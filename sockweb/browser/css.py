@@ -47,6 +47,9 @@ __all__ = ["Fetch", "Rule", "hidden_nodes", "media_applies", "own_style", "rules
 Fetch = Callable[[str], "str | None"]
 
 MAX_IMPORT_DEPTH = 4  # @import inside @import: browsers allow more; real sheets nest 3 deep
+# @media inside @media: real sheets nest two or three; a sheet of thousands would
+# otherwise recurse past Python's limit. Deeper blocks are not applied.
+MAX_MEDIA_DEPTH = 32
 # Exact checks for elements matched by both a hiding and a showing rule, at
 # most this many (each walks the element's subtree): past it, the element is
 # shown, the conservative answer.
@@ -101,11 +104,12 @@ def rules(sheets: list[tuple[str, str]], fetch: Fetch | None = None) -> list[Rul
     order), ``@import``ed sheets fetched with ``fetch`` and read in their place."""
     out: list[Rule] = []
     for text, url in sheets:
-        _read_sheet(text, url, fetch, out, 0)
+        _read_sheet(text, url, fetch, out, 0, 0)
     return out
 
 
-def _read_sheet(text: str, url: str, fetch: Fetch | None, out: list[Rule], depth: int) -> None:
+def _read_sheet(text: str, url: str, fetch: Fetch | None, out: list[Rule], depth: int,
+                media_depth: int) -> None:
     lowered = text.lower()
     if "@import" not in lowered and ("{" not in text or (
             "display" not in lowered and "visibility" not in lowered)):
@@ -119,8 +123,9 @@ def _read_sheet(text: str, url: str, fetch: Fetch | None, out: list[Rule], depth
             continue
         if prelude.startswith("@"):
             name, _, condition = prelude[1:].partition(" ")
-            if name.lower() == "media" and media_applies(condition):
-                _read_sheet(block, url, fetch, out, depth)
+            if name.lower() == "media" and media_depth < MAX_MEDIA_DEPTH and \
+                    media_applies(condition):
+                _read_sheet(block, url, fetch, out, depth, media_depth + 1)
             continue  # @supports, @layer, @font-face, @keyframes, @page...: not applied
         _read_rule(prelude, block, out)
 
@@ -139,7 +144,7 @@ def _import(statement: str, url: str, fetch: Fetch, out: list[Rule], depth: int)
         return
     text = fetch(target)
     if text is not None:
-        _read_sheet(text, target, fetch, out, depth + 1)
+        _read_sheet(text, target, fetch, out, depth + 1, 0)
 
 
 def _blocks(text: str) -> Iterator[tuple[str, str | None]]:

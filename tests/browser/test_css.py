@@ -52,6 +52,15 @@ def test_an_unclosed_block_ends_with_the_sheet() -> None:
     assert selectors("} .a { display: none }") == [(".a", "display", True)]
 
 
+def test_nested_media_blocks_stop_at_max_media_depth() -> None:
+    """Thousands of nested @media blocks are input, not a RecursionError: those within
+    css.MAX_MEDIA_DEPTH apply, deeper ones do not."""
+    inside = css.MAX_MEDIA_DEPTH
+    sheet = "@media screen {" * inside + ".in { display: none }" + "}" * inside
+    deep = "@media screen {" * 3_000 + ".deep { display: none }" + "}" * 3_000
+    assert selectors(sheet + deep) == [(".in", "display", True)]
+
+
 def test_selector_lists_split_at_top_level_commas_only() -> None:
     got = selectors(':is(.a, .b) p, [title="x,y"], .c { display: none }')
     assert [s for s, _, _ in got] == [":is(.a, .b) p", '[title="x,y"]', ".c"]
