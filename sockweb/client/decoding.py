@@ -36,6 +36,11 @@ _PIECE = 64 * 1024
 # RFC 9659 section 3: a zstd content coding may need at most an 8 MiB window;
 # a frame asking for more is refused instead of allocating what it asks.
 _ZSTD_MAX_WINDOW = 8 * 1024 * 1024
+# Content codings stacked on one body: each is a stage that feeds the next, so
+# thousands of "gzip, gzip, ..." would nest calls past Python's limit (and cost
+# a decompressor each). curl (since 7.88, CVE-2023-23916) and urllib3 refuse
+# more than five; so does sockweb.
+MAX_CODINGS = 5
 
 
 class DecodingError(SockwebError):
@@ -306,6 +311,9 @@ def make_decoder(content_encoding: str | None, *, max_size: int | None) -> Decod
     names = [c.strip().lower() for c in (content_encoding or "").split(",")]
     # "x-gzip" is RFC 9110 section 8.4.1.3's alias; identity changes nothing.
     codings = ["gzip" if n == "x-gzip" else n for n in names if n and n != "identity"]
+    if len(codings) > MAX_CODINGS:
+        raise DecodingError(f"the response has {len(codings)} content codings; "
+                            f"more than {MAX_CODINGS} are refused, as curl does")
     return Decoder(codings, max_size)
 
 

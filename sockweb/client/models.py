@@ -109,8 +109,12 @@ class Response:
         if self._content is not None:
             yield self._content
             return
-        decoder = make_decoder(self.headers.get("content-encoding"),
-                               max_size=self.max_content_size)
+        try:
+            decoder = make_decoder(self.headers.get("content-encoding"),
+                                   max_size=self.max_content_size)
+        except BaseException:
+            self._finish(complete=False)  # refused unread: the connection goes with it
+            raise
         for chunk in self.iter_raw():
             out = decoder.decode(chunk)
             if out:

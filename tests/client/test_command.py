@@ -9,6 +9,7 @@ two are compared: curl's and HTTPie's users are who this command serves.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pty
@@ -809,3 +810,29 @@ def test_help_imports_nothing_heavy() -> None:
              if name.split(".")[0] in {"ssl", "_ssl", "json", "email"}
              or name == "http.cookiejar" or name.startswith("sockweb.server")}
     assert heavy == set(), sorted(heavy)
+
+
+@pytest.mark.parametrize("layers", [5, 6, 3_000])
+def test_stacked_content_codings_past_five_are_refused_like_curl(layers: int) -> None:
+    """A body gzipped ``layers`` times, each named in Content-Encoding (RFC 9110
+    section 8.4 allows a list). Five decode; more are refused with curl's exit 61
+    and one line, never a RecursionError (each coding is a stage feeding the next)."""
+    body = b"stacked"
+    for _ in range(layers):
+        body = gzip.compress(body, mtime=0)
+    head = (b"HTTP/1.1 200 OK\r\nContent-Encoding: " + b", ".join([b"gzip"] * layers)
+            + b"\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+
+    def handler(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(head + body)
+
+    with RawServer(handler) as server:
+        ours = sockweb(server.url + "/")
+        theirs = curl("--compressed", server.url + "/")
+    if layers <= 5:
+        assert ours.returncode == 0 and ours.stdout == b"stacked", ours.stderr
+        assert theirs.returncode == 0 and theirs.stdout == b"stacked"
+    else:
+        assert theirs.returncode == 61
+        err = assert_one_error_line(ours, 61)
+        assert f"{layers} content codings" in err and "more than 5" in err

@@ -121,6 +121,18 @@ def test_stacked_codings_rfc9110_section_8_4() -> None:
     assert run(make_decoder(" zstd ,GZIP", max_size=None), [blob]) == DATA
 
 
+def test_more_than_five_stacked_codings_refused_like_curl() -> None:
+    """curl and urllib3 refuse a sixth coding: each is a decompressor feeding the next."""
+    blob = b"five"
+    for _ in range(5):
+        blob = gzip.compress(blob)
+    assert run(make_decoder(", ".join(["gzip"] * 5), max_size=None), [blob]) == b"five"
+    assert run(make_decoder("identity, " * 9 + "gzip", max_size=None),
+               [gzip.compress(b"x")]) == b"x"  # identity is no coding
+    with pytest.raises(DecodingError, match="6 content codings"):
+        make_decoder("gzip, br, gzip, zstd, gzip, deflate", max_size=None)
+
+
 @pytest.mark.parametrize("value", [None, "", "identity", "Identity", " identity , "])
 def test_identity_passes_through(value: str | None) -> None:
     decoder = make_decoder(value, max_size=None)
