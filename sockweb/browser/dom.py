@@ -62,6 +62,7 @@ _LIST_STYLE = re.compile(r"(?:^|;)\s*list-style(?:-type)?\s*:\s*none", re.IGNORE
 _HEAD_TAGS = frozenset({"style", "link", "meta"})
 # CSS collapses only these; U+00A0 and the other Unicode spaces stay.
 _CSS_SPACE = re.compile(r"[ \t\n\r\f]+")
+_HTML_INT = re.compile(r"[ \t\n\r\f]*([-+]?[0-9]+)")
 
 
 class Mark:
@@ -298,9 +299,17 @@ def _marks(tree: LexborHTMLParser, extra: list[LexborNode]) -> dict[int, Mark]:
 
 
 def attr_int(node: LexborNode, name: str, default: int) -> int:
-    """An integer attribute (size, rows, colspan...), ``default`` if absent or not a number."""
+    """An integer attribute (size, rows, colspan...), ``default`` if absent or not a number.
+
+    HTML's rules for parsing integers: ASCII white space, a sign, ASCII digits,
+    anything after ignored. A value that does not fit 32 bits is no value, as in
+    Blink and Gecko (and 5,000 digits would pass Python's int conversion limit).
+    """
     value = node.attributes.get(name)
     if not value:
         return default
-    match = re.match(r"\s*([-+]?\d+)", value)
-    return int(match.group(1)) if match else default
+    match = _HTML_INT.match(value)
+    if match is None or len(match.group(1)) > 11:
+        return default
+    number = int(match.group(1))
+    return number if -2**31 <= number < 2**31 else default

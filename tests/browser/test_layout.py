@@ -210,3 +210,24 @@ def test_too_deep_is_page_too_deep(monkeypatch: pytest.MonkeyPatch) -> None:
         layout.render(b"<div>" * 5_000 + b"x", "http://example.test/", 80)
     assert isinstance(raised.value, SockwebError)
     assert "1,500 levels" in str(raised.value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("7", 7), ("  +12abc", 12), ("-3", -3), ("\t9", 9), ("2147483647", 2147483647),
+    ("2147483648", 5), ("9" * 5000, 5), ("٣", 5), ("x1", 5), ("", 5),
+])
+def test_attr_int_follows_html_integer_rules(value: str, expected: int) -> None:
+    """HTML's rules for parsing integers: ASCII digits only; a value past 32 bits is no
+    value (5,000 digits once passed Python's int conversion limit: a traceback)."""
+    from sockweb.browser.lexbor import LexborHTMLParser
+
+    node = LexborHTMLParser(f"<ol start='{value}'></ol>").css_first("ol")
+    assert node is not None
+    assert dom.attr_int(node, "start", 5) == expected
+
+
+def test_huge_numbers_in_attributes_are_laid_out() -> None:
+    data = ("<ol start=" + "9" * 5000 + "><li>a</ol><td colspan=" + "9" * 5000 + ">c"
+            "<textarea rows=2147483647 cols=2147483647>t</textarea>").encode()
+    text = paint.dump(layout.render(data, "http://example.test/", 60))
+    assert "1. a" in text and "c" in text and "[t" in text
