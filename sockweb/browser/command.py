@@ -130,7 +130,9 @@ def _print(args: argparse.Namespace) -> int:
         finally:
             sheets.close()
     except ProtocolError as exc:
-        print(f"sockweb: malformed response: {exc}", file=sys.stderr)
+        from ..client.errors import malformed
+
+        print(f"sockweb: {malformed(exc)}", file=sys.stderr)
         return 8
     except SockwebError as exc:
         print(f"sockweb: {exc}", file=sys.stderr)

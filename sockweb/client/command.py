@@ -85,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
         print("sockweb: interrupted", file=sys.stderr)
         return 130
     except ProtocolError as exc:
-        _fail(f"malformed response: {exc}" if "malformed" not in str(exc) else str(exc))
+        from .errors import malformed
+
+        _fail(malformed(exc))
         return 8
     except SockwebError as exc:
         _fail(str(exc))

@@ -108,3 +108,10 @@ def exit_code(exc: BaseException) -> int:
         if isinstance(exc, kind):
             return number
     return 1
+
+
+def malformed(exc: BaseException) -> str:
+    """The line for a malformed response (exit 8): the parser's words, said once."""
+    text = str(exc)
+    return text if text.startswith("malformed response") else f"malformed response: {text}"
+

@@ -100,6 +100,13 @@ def _percent_encode(location: str) -> str:
 
 def redirect_url(base_url: str, location: str) -> str:
     """The absolute URL a Location value points to, resolved against ``base_url``."""
+    try:
+        return _redirect_url(base_url, location)
+    except ValueError as exc:  # urllib's own complaints: "Invalid IPv6 URL"...
+        raise RedirectError(f"redirect to a malformed URL: {location!r}") from exc
+
+
+def _redirect_url(base_url: str, location: str) -> str:
     import urllib.parse
 
     target = _percent_encode(location.strip())

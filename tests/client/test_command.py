@@ -836,3 +836,20 @@ def test_stacked_content_codings_past_five_are_refused_like_curl(layers: int) ->
         assert theirs.returncode == 61
         err = assert_one_error_line(ours, 61)
         assert f"{layers} content codings" in err and "more than 5" in err
+
+
+def test_a_malformed_redirect_is_one_line() -> None:
+    """Location: http://[::1 (an unclosed IPv6 literal) with -L: one line, not urllib's
+    ValueError as a traceback; browse --dump says the same."""
+
+    def handler(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\n"
+                     b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
+    with RawServer(handler) as server:
+        ours = sockweb("-L", server.url + "/")
+        browsed = subprocess.run([sys.executable, "-m", "sockweb", "browse", "--dump",
+                                  server.url + "/"], capture_output=True, env=ENV,
+                                 timeout=TIMEOUT)
+    assert "malformed URL" in assert_one_error_line(ours, 1)
+    assert "malformed URL" in assert_one_error_line(browsed, 1)

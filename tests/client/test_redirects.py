@@ -109,6 +109,7 @@ def test_non_ascii_location_percent_encoded() -> None:
         "http://",
         "//",
         "https:///path",
+        "http://[::1",  # urllib's ValueError once escaped as a traceback
     ],
 )
 def test_unfollowable_location_raises(location: str) -> None:
