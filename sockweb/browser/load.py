@@ -32,6 +32,11 @@ ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.8"
 # Style sheets (css.py reads them for what they hide). Bounded so that a page
 # with a slow or huge sheet is shown soon anyway, without it: browsers wait
 # for sheets, but a text browser loses little by not.
+# A page read from a file is held whole, as an HTTP page is: the same cap as
+# the client's on a response it holds in memory (client.api.MAX_CONTENT, not
+# imported here: `browse --dump file.html` loads no client). /dev/zero would
+# otherwise be read until memory runs out.
+MAX_FILE_PAGE = 256 * 1024 * 1024
 STYLESHEET_ACCEPT = "text/css,*/*;q=0.1"  # Chromium's and Firefox's Accept for a sheet
 STYLESHEET_BYTES = 512 * 1024  # decoded; Bootstrap 5's whole sheet is 230 KB, unminified
 STYLESHEET_COUNT = 8  # sheets per page, @imports included (a Sphinx page links 2, imports 3)
@@ -126,7 +131,12 @@ def _load_file(url: URL, started: float) -> Resource:
                 url = url.with_path(url.path + "/")
         else:
             with open(path, "rb") as f:
-                data = f.read()
+                data = f.read(MAX_FILE_PAGE + 1)
+            if len(data) > MAX_FILE_PAGE:
+                from ..client.decoding import BodyTooLarge
+
+                raise BodyTooLarge(f"{path} is larger than {MAX_FILE_PAGE} bytes: "
+                                   "too large to show")
             ctype = _file_type(path, data)
     except OSError as exc:
         raise FileError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -226,3 +226,31 @@ def test_a_page_too_deep_even_for_that_is_one_line(tmp_path: Path) -> None:
     assert got.stdout == ""
     assert got.stderr == ("sockweb: the page nests elements more than about 2,000 levels "
                           "deep: too deep to lay out\n")
+
+
+def test_a_file_without_end_is_refused_at_the_page_cap() -> None:
+    """/dev/zero as a page: read up to load.MAX_FILE_PAGE (the client's cap on a body
+    held in memory, api.MAX_CONTENT), then one line and curl's exit 63, not a
+    process that grows until memory runs out."""
+    from sockweb.browser.load import MAX_FILE_PAGE
+    from sockweb.client.api import MAX_CONTENT
+
+    assert MAX_FILE_PAGE == MAX_CONTENT
+    got = browse("--dump", "/dev/zero", timeout=60)
+    assert got.returncode == 63, got.stderr
+    assert got.stdout == ""
+    assert got.stderr == (f"sockweb: /dev/zero is larger than {MAX_FILE_PAGE} bytes: "
+                          "too large to show\n")
+
+
+def test_file_page_cap_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sockweb.browser import load
+    from sockweb.client.decoding import BodyTooLarge
+
+    page = tmp_path / "page.html"
+    page.write_bytes(b"<p>" + b"x" * 100)
+    monkeypatch.setattr(load, "MAX_FILE_PAGE", 103)
+    assert load.load(str(page)).body.endswith(b"x")
+    monkeypatch.setattr(load, "MAX_FILE_PAGE", 102)
+    with pytest.raises(BodyTooLarge):
+        load.load(str(page))
