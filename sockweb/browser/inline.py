@@ -203,13 +203,10 @@ class InlineMixin(BuilderBase):
             t = child.text_content or ""
             body = " ".join(t.split()) if t.isascii() else collapse(t).replace("\xad", "")
             if body:
-                # resolve(), inlined for the common case: a base seen before and a
-                # plain fragment (_plain_fragment, inlined too).
+                # resolve(), inlined for the common case: a base seen before, a plain fragment.
                 head, hash_, fragment = href.partition("#")
                 joined = self._urls.get(head)
-                if (joined is not None and hash_ and fragment.isascii() and fragment.isprintable()
-                        and " " not in fragment and '"' not in fragment and "<" not in fragment
-                        and ">" not in fragment and "`" not in fragment):
+                if joined is not None and hash_ and _plain_fragment(fragment):
                     url = f"{joined}#{fragment}"
                 else:
                     url = self.resolve(href)
