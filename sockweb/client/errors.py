@@ -19,7 +19,10 @@
           └── ReadError                          exit 56  reset while reading
      HTTPStatusError                             exit 22  --fail and raise_for_status()
      TooManyRedirects (redirects)                exit 47
-     BodyTooLarge (decoding)                     exit 63
+     RedirectError (redirects)                   exit 1   a Location not http(s)
+      └── MalformedRedirect                      exit 3   a Location that is no URL
+     DecodingError (decoding)                    exit 61  bad or too many content codings
+      └── BodyTooLarge                           exit 63
 
 curl's numbers, because people script against them already.
 """

@@ -65,6 +65,12 @@ class RedirectError(SockwebError):
     exit_code = 1  # curl: "Unsupported protocol"
 
 
+class MalformedRedirect(RedirectError):
+    """A Location that is no URL at all: no host, a bad port, a broken IPv6 literal."""
+
+    exit_code = 3  # curl: "The redirect target URL could not be parsed"
+
+
 class TooManyRedirects(SockwebError):
     """More than the allowed number of redirects in one chain."""
 
@@ -103,7 +109,7 @@ def redirect_url(base_url: str, location: str) -> str:
     try:
         return _redirect_url(base_url, location)
     except ValueError as exc:  # urllib's own complaints: "Invalid IPv6 URL"...
-        raise RedirectError(f"redirect to a malformed URL: {location!r}") from exc
+        raise MalformedRedirect(f"redirect to a malformed URL: {location!r}") from exc
 
 
 def _redirect_url(base_url: str, location: str) -> str:
@@ -112,7 +118,7 @@ def _redirect_url(base_url: str, location: str) -> str:
     target = _percent_encode(location.strip())
     # urljoin quietly reads "http://" or "//" as "here"; a browser refuses them.
     if re.match(_AUTHORITY, target) and not urllib.parse.urlsplit(target).hostname:
-        raise RedirectError(f"redirect to a URL without a host: {location!r}")
+        raise MalformedRedirect(f"redirect to a URL without a host: {location!r}")
     resolved = urllib.parse.urljoin(base_url, target)
     parts = urllib.parse.urlsplit(resolved)
     scheme = parts.scheme.lower()
@@ -121,9 +127,9 @@ def _redirect_url(base_url: str, location: str) -> str:
     try:
         parts.port  # noqa: B018 - urllib checks the port only when asked
     except ValueError as exc:
-        raise RedirectError(f"redirect to a malformed URL: {location!r}") from exc
+        raise MalformedRedirect(f"redirect to a malformed URL: {location!r}") from exc
     if not parts.hostname:
-        raise RedirectError(f"redirect to a URL without a host: {location!r}")
+        raise MalformedRedirect(f"redirect to a URL without a host: {location!r}")
     fragment = parts.fragment
     # RFC 9110 section 10.2.2: a Location without a fragment inherits ours.
     if not fragment and "#" not in target:

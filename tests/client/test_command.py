@@ -838,18 +838,25 @@ def test_stacked_content_codings_past_five_are_refused_like_curl(layers: int) ->
         assert f"{layers} content codings" in err and "more than 5" in err
 
 
-def test_a_malformed_redirect_is_one_line() -> None:
-    """Location: http://[::1 (an unclosed IPv6 literal) with -L: one line, not urllib's
-    ValueError as a traceback; browse --dump says the same."""
+@pytest.mark.parametrize(("location", "words"), [
+    (b"http://[::1", "malformed URL"), (b"http://", "without a host"),
+    (b"http://a.example:99999/", "malformed URL"),
+])
+def test_a_malformed_redirect_is_one_line_and_curls_exit_3(location: bytes, words: str) -> None:
+    """A Location that is no URL, with -L: one line and exit 3, as curl ("the redirect
+    target URL could not be parsed"); not urllib's ValueError as a traceback (as
+    http://[::1 once was). browse --dump says the same."""
 
     def handler(conn: socket.socket, request: bytes) -> None:
-        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\n"
-                     b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + location
+                     + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
     with RawServer(handler) as server:
         ours = sockweb("-L", server.url + "/")
+        theirs = curl("-L", "-o", os.devnull, server.url + "/")
         browsed = subprocess.run([sys.executable, "-m", "sockweb", "browse", "--dump",
                                   server.url + "/"], capture_output=True, env=ENV,
                                  timeout=TIMEOUT)
-    assert "malformed URL" in assert_one_error_line(ours, 1)
-    assert "malformed URL" in assert_one_error_line(browsed, 1)
+    assert theirs.returncode == 3
+    assert words in assert_one_error_line(ours, 3)
+    assert words in assert_one_error_line(browsed, 3)
