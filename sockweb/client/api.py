@@ -4,12 +4,11 @@ A Client holds what outlives one request: the connection pool, the cookie
 jar, TLS settings, default headers. ``request()`` builds the request, opens or
 reuses a connection (through a proxy when the environment says so), sends it,
 and follows redirects; the decisions themselves are pure functions in
-``redirects``.
+``redirects``, and the choice of proxy and the CONNECT tunnel are in ``proxies``.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,15 +17,16 @@ from .._version import __version__
 from ..http.errors import RemoteProtocolError
 from ..http.headers import Headers
 from ..http.urls import URL, encode_query
-from .bodies import FileSpec, basic_auth, encode_multipart
+from .bodies import FileSpec, basic_auth, encode_chunked, encode_multipart
 from .connection import Connection, Trace
 from .cookies import CookieJar
 from .decoding import accept_encoding
 from .errors import CACertError, IncompleteBody, ProxyError, ReadError
 from .models import Body, Request, Response
 from .pool import Pool
+from .proxies import environment_proxies, open_tunnel, proxy_for
 from .redirects import MAX_REDIRECTS, REDIRECT_STATUSES
-from .sockets import Socket, open_socket, wrap_tls
+from .sockets import open_socket, wrap_tls
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 # Imported where they are needed, not here: ssl (https only), json, base64 and
-# secrets (in .bodies), and urllib.request (only when the environment names a
-# proxy) cost a plain `sockweb get http://...` some 30 ms between them.
+# secrets (in .bodies), and urllib.request (in .proxies, only when there is a
+# proxy to consider) cost a plain `sockweb get http://...` some 30 ms between them.
 
 USER_AGENT = f"sockweb/{__version__}"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: curl waits forever, which nobody wants
@@ -107,7 +107,7 @@ class Client:
         self._cacert = cacert
         self._ssl_context: ssl.SSLContext | None = None  # made at the first https connection
         self._proxies = dict(proxies) if proxies is not None else (
-            _environment_proxies() if trust_env else {})
+            environment_proxies() if trust_env else {})
         self._trust_env = trust_env and proxies is None
         self._pool = Pool()
 
@@ -260,7 +260,7 @@ class Client:
         connect_timeout, read_timeout = _timeouts(
             self.timeout if timeout is None else timeout)
         url = request.url
-        proxy = self._proxy_for(url) if self._proxies else None
+        proxy = proxy_for(self._proxies, url, self._trust_env) if self._proxies else None
         key = (url.scheme, url.host, url.effective_port, proxy)
         started = time.monotonic()
         pool = self._pool
@@ -336,20 +336,10 @@ class Client:
                 fields.append((b"Content-Length", str(len(body)).encode()))
         elif body is not None:
             fields.append((b"Transfer-Encoding", b"chunked"))
-            body = _chunked(body)
+            body = encode_chunked(body)
         conn.send_request(request.method.encode(), target, fields, body,
                           b"1.0" if seed_shape else b"1.1")
         return conn.read_head()
-
-    def _proxy_for(self, url: URL) -> str | None:
-        proxy = self._proxies.get(url.scheme)
-        if not proxy:
-            return None
-        from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
-
-        if self._trust_env and proxy_bypass_environment(url.host):
-            return None
-        return proxy if "://" in proxy else f"http://{proxy}"
 
     def _connect(
         self,
@@ -368,24 +358,10 @@ class Client:
             except Exception as exc:
                 raise ProxyError(f"proxy {proxy_url.host}: {exc}") from exc
             if url.scheme == "https":
-                self._tunnel(sock, url, proxy_url, read_timeout)
+                open_tunnel(sock, url, proxy_url, read_timeout, self.trace)
         if url.scheme == "https":
             sock = wrap_tls(sock, url.host, self._ssl)
         return Connection(sock, key, read_timeout=read_timeout, trace=self.trace)
-
-    def _tunnel(self, sock: Socket, url: URL, proxy_url: URL, read_timeout: float | None) -> None:
-        """CONNECT host:port through an HTTP proxy (RFC 9110 section 9.3.6)."""
-        tunnel = Connection(sock, ("connect",), read_timeout=read_timeout, trace=self.trace)
-        host = f"[{url.host}]" if url.is_ipv6 else url.host
-        authority = f"{host}:{url.effective_port}"  # RFC 9112 section 3.2.3
-        fields = [(b"Host", authority.encode())]
-        if proxy_url.userinfo:
-            fields.append((b"Proxy-Authorization", basic_auth(*proxy_url.userinfo)))
-        tunnel.send_request(b"CONNECT", authority.encode(), fields)
-        head = tunnel.read_head()
-        if not 200 <= head.status < 300:
-            sock.close()
-            raise ProxyError(f"proxy refused the tunnel to {authority}: {head.status}")
 
     def close(self) -> None:
         self._pool.close()
@@ -395,23 +371,6 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _environment_proxies() -> dict[str, str]:
-    """urllib's reading of the *_proxy variables, without importing urllib.request
-    (and http.client, email...) when no such variable is set, as is usual."""
-    if not any(name[-6:].lower() == "_proxy" for name in os.environ):
-        return {}
-    import urllib.request
-
-    return urllib.request.getproxies_environment()
-
-
-def _chunked(body: Iterable[bytes]) -> Iterator[bytes]:
-    for chunk in body:
-        if chunk:
-            yield b"%x\r\n%b\r\n" % (len(chunk), chunk)
-    yield b"0\r\n\r\n"
 
 
 def _drain(response: Response, limit: int = 64 * 1024) -> None:

@@ -1,13 +1,14 @@
-"""How the client encodes what it sends: multipart/form-data bodies and Basic credentials.
+"""How the client encodes what it sends: multipart/form-data bodies, the chunked
+framing of a streamed body, and Basic credentials.
 
-Neither needs a Client: ``sockweb get -F`` builds its multipart body with
-``encode_multipart`` directly, and the Client uses both when it builds a
-request or talks to a proxy.
+None needs a Client: ``sockweb get -F`` builds its multipart body with
+``encode_multipart`` directly, and the Client uses them when it builds or
+sends a request or talks to a proxy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 # secrets and base64 are imported where they are needed: most requests need neither.
 
@@ -51,3 +52,14 @@ def encode_multipart(
             % (boundary, quote(name), quote(filename), ctype.encode(), content))
     parts.append(b"--%b--\r\n" % boundary)
     return b"".join(parts), b"multipart/form-data; boundary=" + boundary
+
+
+def encode_chunked(body: Iterable[bytes]) -> Iterator[bytes]:
+    """A streamed body in the chunked transfer coding (RFC 9112 section 7.1).
+
+    Empty pieces are skipped: a chunk of size 0 is the last chunk, which ends the body.
+    """
+    for chunk in body:
+        if chunk:
+            yield b"%x\r\n%b\r\n" % (len(chunk), chunk)
+    yield b"0\r\n\r\n"
