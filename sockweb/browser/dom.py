@@ -63,6 +63,15 @@ _HEAD_TAGS = frozenset({"style", "link", "meta"})
 # CSS collapses only these; U+00A0 and the other Unicode spaces stay.
 _CSS_SPACE = re.compile(r"[ \t\n\r\f]+")
 _HTML_INT = re.compile(r"[ \t\n\r\f]*([-+]?[0-9]+)")
+# Control characters other than HTML's white space (tab, LF, FF, CR): a page's
+# text goes to a terminal, where ESC, BEL, BS, CSI... act instead of showing (a
+# title that retitles the window, text that moves the cursor or recolours the
+# screen). lynx and w3m drop them; sockweb drops them before parsing. DEL and
+# the C1 controls (U+0080-U+009F, "\xc2\x80"-"\xc2\x9f" in UTF-8) too.
+_C0_BYTES = bytes([*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_CHECK = 1 << 16  # bytes looked at per translate(): the copy stays in reused memory
 
 
 class Mark:
@@ -133,12 +142,34 @@ def utf8_body(body: bytes, content_type: str | None) -> bytes | None:
     return body if label in _UTF8 else None
 
 
+def without_controls(html: bytes) -> bytes:
+    """UTF-8 (or ASCII-compatible) markup without its control characters (see above).
+
+    Looked for a piece at a time, so a page without any, nearly every page,
+    costs a scan and no copy of itself.
+    """
+    for start in range(0, len(html), _CHECK):
+        piece = html[start:start + _CHECK]
+        if len(piece.translate(None, _C0_BYTES)) != len(piece):
+            html = html.translate(None, _C0_BYTES)
+            break
+    if b"\xc2" in html and _C1_UTF8.search(html) is not None:
+        html = _C1_UTF8.sub(b"", html)
+    return html
+
+
+def text_without_controls(text: str) -> str:
+    """Text (a decoded page, plain text, a page's source) without control characters."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+
+
 def parse(html: str | bytes, url: str, fetch: Fetch | None = None) -> Document:
     """Parse ``html``: text, or UTF-8 bytes (see :func:`utf8_body`).
 
     ``fetch`` reads the linked style sheets (load.Stylesheets); without it only
     the page's own ``<style>`` elements are read.
     """
+    html = without_controls(html) if isinstance(html, bytes) else text_without_controls(html)
     tree = LexborHTMLParser(html)
     base: URL | None
     try:

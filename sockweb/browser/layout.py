@@ -464,4 +464,6 @@ def text_page(text: str, url: str, width: int = 80) -> Page:
 
 
 def _text_blocks(text: str) -> list[Block]:
-    return [Flow(0, None, [(text.expandtabs(8), PLAIN)], False, True)]
+    # A lone CR or FF would move a terminal's cursor: they end a line, as CRLF does.
+    text = dom.text_without_controls(text).replace("\r\n", "\n").replace("\r", "\n")
+    return [Flow(0, None, [(text.replace("\f", "\n").expandtabs(8), PLAIN)], False, True)]

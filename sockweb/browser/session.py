@@ -27,6 +27,7 @@ from ..client.redirects import TooManyRedirects
 from ..http.errors import ProtocolError, SockwebError
 from ..http.urls import URL, InvalidURL
 from . import forms, layout, load
+from .dom import text_without_controls
 from .model import Line, Page, Span
 
 TIMEOUT = (10.0, 30.0)  # connect, read: a reader waits about as long as a browser's spinner
@@ -312,6 +313,7 @@ def plain_page(url: str, lines: list[str], width: int, title: str = "") -> Page:
     """Lines as a page, cut to the width: the fallback when layout itself fails."""
     rows: list[Line] = []
     for text in lines:
+        text = text_without_controls(text)
         while len(text) > width > 0:
             rows.append(Line([Span(text[:width])]))
             text = text[width:]

@@ -254,3 +254,26 @@ def test_file_page_cap_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(load, "MAX_FILE_PAGE", 102)
     with pytest.raises(BodyTooLarge):
         load.load(str(page))
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    """ESC, BEL, BS, DEL, NUL and C1 controls in a page would act on the reader's
+    terminal (retitle it, move the cursor, recolour): dropped, as lynx and w3m do,
+    from UTF-8 and windows-1252 pages, plain text, and the title."""
+    from sockweb.browser import layout
+
+    evil = "\x1b]0;owned\x07 \x1b[2J\x08\x7f\x00"
+    utf8 = tmp_path / "utf8.html"
+    utf8.write_bytes(f"<title>T{evil}</title><p>one{evil}\u009b31m two</p>".encode())
+    cp1252 = tmp_path / "cp1252.html"
+    cp1252.write_bytes(b"<meta charset=windows-1252><p>three\x1b[31m\x81\x8d four \x80</p>")
+    text = tmp_path / "plain.txt"
+    text.write_bytes(f"five{evil}\rsix\n".encode())
+    for path, words in ((utf8, "one]0;owned [2J31m two"), (cp1252, "three[31m four \u20ac"),
+                        (text, "five]0;owned [2J six")):
+        got = browse("--dump", str(path))
+        assert got.returncode == 0, got.stderr
+        assert not any((c < " " and c not in "\n") or "\x7f" <= c <= "\x9f" for c in got.stdout)
+        assert " ".join(got.stdout.split()).startswith(words), got.stdout
+    page = layout.render(utf8.read_bytes(), utf8.as_uri())
+    assert page.title == "T]0;owned [2J"

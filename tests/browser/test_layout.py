@@ -231,3 +231,10 @@ def test_huge_numbers_in_attributes_are_laid_out() -> None:
             "<textarea rows=2147483647 cols=2147483647>t</textarea>").encode()
     text = paint.dump(layout.render(data, "http://example.test/", 60))
     assert "1. a" in text and "c" in text and "[t" in text
+
+
+def test_text_pages_drop_control_characters() -> None:
+    """The source view, the headers view and plain text go through text_page: no ESC,
+    BEL or C1 control reaches the terminal, and a lone CR or FF ends a line."""
+    page = layout.text_page("a\x1b[2Jb\x07\u009bc\rd\x0ce\r\nf", "http://example.test/")
+    assert flow.rows(page.lines) == ["a[2Jbc", "d", "e", "f"]
