@@ -120,7 +120,20 @@ class Session:
         doc = self.current
         if doc is None or not 0 < number <= len(doc.page.links):
             raise IndexError(f"no link {number}")
-        return self.navigate(forms.Submission("GET", doc.page.links[number - 1].url))
+        url = doc.page.links[number - 1].url
+        return self._refused(url) or self.navigate(forms.Submission("GET", url))
+
+    def _refused(self, url: str) -> Document | None:
+        """A page from the web may not open a file of this machine, by a link, a form or
+        a refresh (browsers say "Not allowed to load local resource"): only the reader
+        can, by typing its address. None when ``url`` may be opened."""
+        doc = self.current
+        if doc is None or url[:5].lower() != "file:" or doc.url[:5].lower() == "file:":
+            return None
+        return self._push(error_document(
+            url, "Not allowed to open a local file",
+            f"{doc.url} is a page from the web, and {url} a file of this machine: a page "
+            "cannot open one. Press o and type the address to open it yourself.", self.width))
 
     def navigate(self, request: forms.Submission) -> Document:
         doc = self.current
@@ -158,6 +171,9 @@ class Session:
     def refresh(self, url: str) -> Document:
         """Follow the page's ``<meta http-equiv=refresh>``: a GET of ``url`` that takes the
         page's place in the history, as the HTML Standard's refresh does ("replace")."""
+        refused = self._refused(url)
+        if refused is not None:
+            return refused
         doc = self._fetch(forms.Submission("GET", url))
         if self.current is None:
             return self._push(doc)
@@ -198,7 +214,7 @@ class Session:
         except forms.FormError as exc:
             return self._push(error_document(form.action, "Cannot submit the form",
                                                   str(exc), self.width))
-        return self.navigate(request)
+        return self._refused(request.url) or self.navigate(request)
 
     def reset_form(self, form_index: int) -> None:
         doc = self.current

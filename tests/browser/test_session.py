@@ -425,3 +425,29 @@ def test_linked_sheets_are_fetched_once_per_page(server: ServerProcess, session:
     assert [line.text for line in doc.page.lines] == ["Text"] and doc.page.width == 40
     fresh = session.reload()  # a reload fetches the sheets again
     assert fresh is not None and [line.text for line in fresh.page.lines] == ["ADVERT", "", "Text"]
+
+
+def test_a_web_page_cannot_open_a_local_file(server: ServerProcess, session: Session,
+                                             site: Path, tmp_path: Path) -> None:
+    """A link, a form or a refresh of a page served over HTTP to file:// is refused, as
+    browsers refuse it ("Not allowed to load local resource"); the reader may still
+    type the address, and a local page may link to another local file."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("local secret\n")
+    (site / "lure.html").write_text(
+        f'<meta http-equiv="refresh" content="5; url={secret.as_uri()}">'
+        f'<p><a href="{secret.as_uri()}">secret</a></p>'
+        f'<form action="{secret.as_uri()}"><input type=submit value=Go></form>')
+    lure = session.open(f"{server.url}/lure.html")
+    for attempt in (lambda: session.follow(link_number(lure, "secret")),
+                    lambda: session.submit(control_named(lure, "")),
+                    lambda: session.refresh(lure.page.refresh[0][1])):
+        doc = attempt()
+        assert doc is not None and doc.error.startswith("Not allowed to open a local file")
+        assert b"local secret" not in doc.body
+        session.back()
+    typed = session.open(secret.as_uri())
+    assert typed.status == 200 and typed.body == b"local secret\n"
+    (tmp_path / "local.html").write_text(f'<a href="{secret.as_uri()}">next</a>')
+    local = session.open((tmp_path / "local.html").as_uri())
+    assert session.follow(link_number(local, "next")).body == b"local secret\n"
