@@ -174,10 +174,7 @@ def _run(args: argparse.Namespace) -> int:
 
     output_path = args.output
     if args.remote_name:
-        output_path = os.path.basename(url.path.rstrip("/")) or "index.html"
-        from urllib.parse import unquote
-
-        output_path = unquote(output_path)
+        output_path = remote_name(url.path)
     resume_from = 0
     if args.continue_at is not None:
         if args.continue_at != "-":
@@ -438,3 +435,18 @@ def _size(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{n} B"
+
+
+def remote_name(path: str) -> str:
+    """-O's file name: the URL path's last segment, percent-decoded, and never a path.
+
+    Decoding may bring back a "/" (``..%2F..%2Fetc%2Fpasswd``): only what follows
+    the last one is kept, so the file lands in the current directory whatever the
+    server's URL says; ".", ".." and nothing become index.html, as an empty name does.
+    """
+    from urllib.parse import unquote
+
+    name = unquote(path.rstrip("/").rpartition("/")[2]).replace("\0", "")
+    name = name.rpartition("/")[2]
+    return "index.html" if name in ("", ".", "..") else name
+

@@ -860,3 +860,31 @@ def test_a_malformed_redirect_is_one_line_and_curls_exit_3(location: bytes, word
     assert theirs.returncode == 3
     assert words in assert_one_error_line(ours, 3)
     assert words in assert_one_error_line(browsed, 3)
+
+
+@pytest.mark.parametrize(("path", "name"), [
+    ("/dir/report%20final.pdf", "report final.pdf"), ("/a/", "a"), ("/", "index.html"),
+    ("/..%2F..%2Ftmp%2Fpwned", "pwned"), ("/%2e%2e", "index.html"), ("/x/..%2f", "index.html"),
+    ("/a%00b", "ab"), ("/.bashrc", ".bashrc"),
+])
+def test_remote_name_is_a_name_never_a_path(path: str, name: str) -> None:
+    from sockweb.client.command import remote_name
+
+    assert remote_name(path) == name
+
+
+def test_remote_name_cannot_climb_out_of_the_directory(tmp_path: Path) -> None:
+    """-O took the decoded last segment as it was: ..%2F..%2Fpwned wrote two
+    directories up. Now the file lands where the reader is, named by what follows
+    the last slash."""
+    here = tmp_path / "a" / "b"
+    here.mkdir(parents=True)
+
+    def handler(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody")
+
+    with RawServer(handler) as server:
+        proc = sockweb("-O", server.url + "/..%2F..%2Fpwned", cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    assert (here / "pwned").read_bytes() == b"body"
+    assert not (tmp_path / "pwned").exists()
