@@ -156,7 +156,10 @@ class ControlsMixin(BuilderBase):
         kind = (attrs.get("type") or "text").strip().lower()
         if kind not in KINDS:
             kind = "text"
-        value = attrs.get("value") or ""
+        # A file input starts empty whatever its value attribute says, as in every
+        # browser: else a page could name ~/.ssh/id_rsa and have it uploaded by
+        # whoever submits the form. Only the reader picks a file.
+        value = attrs.get("value") or "" if kind != "file" else ""
         checked = "checked" in attrs
         if kind in ("checkbox", "radio") and "value" not in attrs:
             value = "on"

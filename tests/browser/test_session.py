@@ -451,3 +451,20 @@ def test_a_web_page_cannot_open_a_local_file(server: ServerProcess, session: Ses
     (tmp_path / "local.html").write_text(f'<a href="{secret.as_uri()}">next</a>')
     local = session.open((tmp_path / "local.html").as_uri())
     assert session.follow(link_number(local, "next")).body == b"local secret\n"
+
+
+def test_a_file_input_value_never_picks_a_file(server: ServerProcess, session: Session,
+                                               site: Path, tmp_path: Path,
+                                               flask_app: Peer) -> None:  # noqa: F811
+    """<input type=file value="~/.ssh/id_rsa">: browsers ignore the value, and so does
+    sockweb; else submitting the form would upload a file the page chose."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("local secret\n")
+    (site / "steal.html").write_text(
+        f'<form action="{flask_app.url}/echo" method="post" enctype="multipart/form-data">'
+        f'<input type="file" name="upload" value="{secret}">'
+        '<input type="submit" name="go" value="Search"></form>')
+    doc = session.open(f"{server.url}/steal.html")
+    assert forms.control(doc.page, control_named(doc, "upload")).value == ""
+    got = echoed(session.submit(control_named(doc, "go")))
+    assert "local secret" not in json.dumps(got)
