@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from ..http.urls import URL, InvalidURL
-from .dom import resolve_url
+from .dom import local_from_web, resolve_url
 from .lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 __all__ = ["Fetch", "Rule", "hidden_nodes", "media_applies", "own_style", "rules"]
@@ -142,6 +142,8 @@ def _import(statement: str, url: str, fetch: Fetch, out: list[Rule], depth: int)
         target = resolve_url(URL.parse(url), href) if url else href
     except InvalidURL:
         return
+    if local_from_web(url, target):
+        return  # a sheet from the web importing a file of this machine
     text = fetch(target)
     if text is not None:
         _read_sheet(text, target, fetch, out, depth + 1, 0)

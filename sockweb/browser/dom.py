@@ -221,6 +221,8 @@ def _head_element(node: LexborNode, base: URL | None, url: str, fetch: Fetch | N
     if "stylesheet" not in rel or "alternate" in rel or not href or fetch is None:
         return
     target = resolve_url(base, href)
+    if local_from_web(url, target):
+        return
     text = fetch(target)
     if text is not None:
         sheets.append((text, target))
@@ -327,6 +329,13 @@ def _marks(tree: LexborHTMLParser, extra: list[LexborNode]) -> dict[int, Mark]:
         if anchor or hidden or display or white_space or no_marker:
             marks[node.mem_id] = Mark(anchor or None, hidden, display, white_space, no_marker)
     return marks
+
+
+def local_from_web(referrer: str, target: str) -> bool:
+    """Whether ``target`` is a file of this machine that a page or sheet from the web
+    (``referrer``, not file:) asks for: refused, as browsers refuse it ("Not allowed
+    to load local resource"), whether by a link, a form, a refresh or a style sheet."""
+    return target[:5].lower() == "file:" and referrer[:5].lower() != "file:"
 
 
 def attr_int(node: LexborNode, name: str, default: int) -> int:

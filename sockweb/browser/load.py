@@ -119,7 +119,7 @@ def load(url: str, client: Client | None = None, *, method: str = "GET",
                     ctype, time.monotonic() - started)
 
 
-def _load_file(url: URL, started: float) -> Resource:
+def _load_file(url: URL, started: float, limit: int | None = None) -> Resource:
     if url.host not in ("", "localhost"):
         raise FileError(f"cannot read {url}: file URLs on another host are not supported")
     path = _unquote(url.path)
@@ -130,13 +130,13 @@ def _load_file(url: URL, started: float) -> Resource:
             if not url.path.endswith("/"):  # so its entries resolve inside it
                 url = url.with_path(url.path + "/")
         else:
+            limit = MAX_FILE_PAGE if limit is None else limit
             with open(path, "rb") as f:
-                data = f.read(MAX_FILE_PAGE + 1)
-            if len(data) > MAX_FILE_PAGE:
+                data = f.read(limit + 1)
+            if len(data) > limit:
                 from ..client.decoding import BodyTooLarge
 
-                raise BodyTooLarge(f"{path} is larger than {MAX_FILE_PAGE} bytes: "
-                                   "too large to show")
+                raise BodyTooLarge(f"{path} is larger than {limit} bytes: too large to show")
             ctype = _file_type(path, data)
     except OSError as exc:
         raise FileError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -244,8 +244,11 @@ class Stylesheets:
 
     def _fetch(self, url: str) -> str | None:
         if url.lower().startswith("file:"):
-            got = _load_file(URL.parse(url), time.monotonic())
-            if len(got.body) > STYLESHEET_BYTES or "html" in got.content_type:
+            parsed = URL.parse(url)
+            if not os.path.isfile(_unquote(parsed.path)):
+                return None  # a directory, a FIFO that would block, a device that never ends
+            got = _load_file(parsed, time.monotonic(), STYLESHEET_BYTES)
+            if "html" in got.content_type:
                 return None
             return _css_text(got.body, None)
         if not url.lower().startswith(("http:", "https:")):

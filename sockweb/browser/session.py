@@ -27,7 +27,7 @@ from ..client.redirects import TooManyRedirects
 from ..http.errors import ProtocolError, SockwebError
 from ..http.urls import URL, InvalidURL
 from . import forms, layout, load
-from .dom import text_without_controls
+from .dom import local_from_web, text_without_controls
 from .model import Line, Page, Span
 
 TIMEOUT = (10.0, 30.0)  # connect, read: a reader waits about as long as a browser's spinner
@@ -128,7 +128,7 @@ class Session:
         a refresh (browsers say "Not allowed to load local resource"): only the reader
         can, by typing its address. None when ``url`` may be opened."""
         doc = self.current
-        if doc is None or url[:5].lower() != "file:" or doc.url[:5].lower() == "file:":
+        if doc is None or not local_from_web(doc.url, url):
             return None
         return self._push(error_document(
             url, "Not allowed to open a local file",

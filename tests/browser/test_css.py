@@ -209,3 +209,41 @@ def test_dump_of_a_file_applies_its_sheets(tmp_path: Path) -> None:
     page = site_with_sheets(tmp_path)
     got = browse("--dump", str(page))
     assert (got.returncode, got.stdout, got.stderr) == (0, "The article.\n", "")
+
+
+def test_a_web_page_cannot_read_local_sheets(start_server: Callable[..., ServerProcess],
+                                            tmp_path: Path) -> None:
+    """A page or a sheet from the web naming a file: sheet (a link or an @import) gets
+    nothing read, as browsers refuse local resources to the web; the page shows as if
+    the sheet were missing."""
+    local = tmp_path / "local.css"
+    local.write_text(".secret { display: none }")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "remote.css").write_text(f'@import "{local.as_uri()}";')
+    (site / "linked.html").write_text(
+        f'<link rel=stylesheet href="{local.as_uri()}"><p class=secret>Shown.</p>')
+    (site / "imported.html").write_text(
+        '<link rel=stylesheet href="remote.css"><p class=secret>Shown too.</p>')
+    server = start_server(str(site), "--no-access-log")
+    for page, text in (("linked.html", "Shown.\n"), ("imported.html", "Shown too.\n")):
+        sheets = Stylesheets()
+        url = f"{server.url}/{page}"
+        try:
+            body = (site / page).read_bytes()
+            assert paint.dump(layout.render(body, url, 80, fetch=sheets)) == text
+        finally:
+            sheets.close()
+        assert local.as_uri() not in sheets.fetched
+
+
+def test_local_sheets_that_are_no_files_are_not_read(tmp_path: Path) -> None:
+    """A FIFO would block the read forever and /dev/zero never end: a local sheet
+    must be a regular file."""
+    fifo = tmp_path / "pipe.css"
+    os.mkfifo(fifo)
+    page = tmp_path / "p.html"
+    page.write_text(f'<link rel=stylesheet href="{fifo.name}">'
+                    '<link rel=stylesheet href="file:///dev/zero"><p>Text.</p>')
+    got = browse("--dump", str(page))
+    assert (got.returncode, got.stdout) == (0, "Text.\n"), got.stderr
