@@ -61,16 +61,34 @@ def width_of(text: str) -> int:
     return total
 
 
-def cut(text: str, width: int) -> tuple[str, str]:
-    """``text`` split after at most ``width`` columns."""
+def _fit(text: str, start: int, columns: int) -> tuple[int, int]:
+    """(end, width) of the longest ``text[start:end]`` at most ``columns`` wide.
+
+    Long text is cut by index, never by slicing off what is left: a 5 MB word
+    cut that way copied its rest once per line, quadratic (10 s for 10 MB).
+    """
     if text.isascii():
-        return text[:width], text[width:]
+        end = min(len(text), start + columns)
+        return end, end - start
     used = 0
-    for i, ch in enumerate(text):
-        used += width_of(ch)
-        if used > width:
-            return text[:i], text[i:]
-    return text, ""
+    end = start
+    # At most ``columns`` characters of a column or more fit: look at a few times
+    # that many (a copy of a line's length, not of the rest of the text).
+    for ch in text[start:start + columns * 4]:
+        w = width_of(ch)
+        if used + w > columns:
+            break
+        used += w
+        end += 1
+    else:
+        # Zero-width characters can take more than four per column: go on by index.
+        while end < len(text):
+            w = width_of(text[end])
+            if used + w > columns:
+                break
+            used += w
+            end += 1
+    return end, used
 
 
 class Flow:
@@ -368,25 +386,26 @@ def _wrap(row: list[Run], avail: int) -> list[list[Run]]:
         elif line:
             out.append(line)
             line, used = [], 0
-        while word_w > avail:  # a word longer than a line: cut it
+        if word_w > avail:  # a word longer than a line: cut it, in one pass over it
             left = avail
-            while word and left > 0:
-                text, st = word[0]
-                w = width_of(text)
-                if w <= left:
-                    _append(line, text, st)
-                    word.pop(0)
+            for text, st in word:
+                start = 0
+                while start < len(text):
+                    if left <= 0:
+                        out.append(line)
+                        line, left = [], avail
+                    end, w = _fit(text, start, left)
+                    if end == start:  # a wide character where fewer columns are left
+                        if left < avail:
+                            left = 0
+                            continue
+                        end, w = start + 1, left  # on a 1-column line it goes anyway
+                    _append(line, text[start:end], st)
+                    start = end
                     left -= w
-                else:
-                    head, rest = cut(text, left)
-                    if not head and left == avail:  # a wide character on a 1-column line
-                        head, rest = text[:1], text[1:]
-                    _append(line, head, st)
-                    word[0] = (rest, st)
-                    left = 0
-            out.append(line)
-            line, used = [], 0
-            word_w = sum(width_of(t) for t, _ in word)
+            used = avail - left
+            word, word_w = [], 0
+            return
         for text, st in word:
             _append(line, text, st)
         used += word_w
@@ -413,16 +432,18 @@ def _wrap_hard(row: list[Run], avail: int) -> list[list[Run]]:
     out: list[list[Run]] = [[]]
     left = avail
     for text, st in row:
-        while text:
+        start = 0
+        while start < len(text):
             if left <= 0:
                 out.append([])
                 left = avail
-            head, text = cut(text, left)
-            if not head:  # a wide character where one column is left
+            end, w = _fit(text, start, left)
+            if end == start:  # a wide character where one column is left
                 left = 0
                 continue
-            out[-1].append((head, st))
-            left -= width_of(head)
+            out[-1].append((text[start:end], st))
+            start = end
+            left -= w
     return out
 
 

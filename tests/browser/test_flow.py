@@ -1,0 +1,52 @@
+"""Line breaking (flow.py) as properties: nothing lost, nothing past the width.
+
+The goldens pin how pages look; these pin the breaking itself over any text,
+wide characters (two columns), combining marks (none) and words longer than a
+line, which are cut by index (a 10 MB word once took 10 s, cut by slicing off
+its rest once per line).
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sockweb.browser import flow
+from sockweb.browser.flow import PLAIN, St, width_of
+
+BOLD: St = (frozenset({"bold"}), None, None)
+_TEXT = st.text(alphabet="ab \u4e00\u0301\u00e9 xyz", max_size=60)
+_ROW = st.lists(st.tuples(_TEXT, st.sampled_from([PLAIN, BOLD])), max_size=4)
+
+
+def _ink(runs: list[tuple[str, St]]) -> str:
+    return "".join(text for text, _ in runs).replace(" ", "")
+
+
+@given(_ROW, st.integers(min_value=1, max_value=30))
+def test_wrap_keeps_every_character_and_the_width(row: list[tuple[str, St]],
+                                                    avail: int) -> None:
+    lines = flow._wrap(row, avail)
+    assert _ink([run for line in lines for run in line]) == _ink(row)
+    for line in lines:
+        text = "".join(t for t, _ in line)
+        # Only a lone wide character on a one-column line may pass the width.
+        assert width_of(text) <= avail or len(text.rstrip("\u0301")) == 1
+
+
+@given(_ROW, st.integers(min_value=2, max_value=30))
+def test_wrap_hard_keeps_everything_and_the_width(row: list[tuple[str, St]],
+                                                  avail: int) -> None:
+    lines = flow._wrap_hard(row, avail)
+    assert "".join(t for line in lines for t, _ in line) == "".join(t for t, _ in row)
+    assert all(width_of("".join(t for t, _ in line)) <= avail for line in lines)
+
+
+def test_a_word_longer_than_many_lines_fills_each() -> None:
+    word = "a" * 1_000_003
+    lines = flow._wrap([(word, PLAIN)], 80)
+    assert [len(line[0][0]) for line in lines] == [80] * 12_500 + [3]
+    wide = "\u4e00" * 101
+    lines = flow._wrap([("x " + wide, BOLD)], 10)
+    assert ["".join(t for t, _ in line) for line in lines] == \
+        ["x"] + ["\u4e00" * 5] * 20 + ["\u4e00"]
