@@ -32,6 +32,7 @@ class BuilderBase:
     marks: dict[int, Mark]  # the document's marks, by node.mem_id
     blocks: list[Block]
     runs: list[tuple[str, St]]
+    split_runs: bool  # runs holds neighbours of one style (see inline.RUN_JOIN)
     st: St
     indent: int
     prefix: str | None  # the list marker the next line starts with

@@ -33,7 +33,7 @@ from .depth import deeply
 from .dom import LexborNode
 from .flow import BLANK, MIN_LINE, PLAIN, Block, Flow, Rule, St, render_blocks, width_of
 from .flow import render_rows as render_rows_of
-from .inline import INLINE_STYLE, InlineMixin
+from .inline import INLINE_STYLE, RUN_JOIN, InlineMixin
 from .lexbor import TEXT as _TEXT
 from .lists import ListsMixin
 from .model import BOLD, HEADING, LINK, Link, Page
@@ -61,6 +61,11 @@ _INLINE = frozenset({*INLINE_STYLE, "a", "img", "input", "select", "button", "la
 
 class _Builder(InlineMixin, ControlsMixin, ListsMixin, TablesMixin):
     """Pass one: the document's tree -> a list of blocks (see the module docstring)."""
+
+    # Set on the instance only once it happens (rare): a class default keeps
+    # the builder's own attributes at 29, where CPython's attribute access
+    # stays quickest.
+    split_runs = False  # runs holds neighbours of one style (see inline.RUN_JOIN)
 
     def __init__(self, document: dom.Document, page: Page, text: bool = False) -> None:
         super().__init__(document, page)
@@ -95,6 +100,9 @@ class _Builder(InlineMixin, ControlsMixin, ListsMixin, TablesMixin):
         runs = self.runs
         if not runs:
             return
+        if self.split_runs:
+            runs = self.runs = _joined_runs(runs)
+            self.split_runs = False
         text, st = runs[-1]
         if text[-1:] == "\n":
             text = text[:-1]  # a <br> that ends a block adds no line
@@ -197,7 +205,11 @@ class _Builder(InlineMixin, ControlsMixin, ListsMixin, TablesMixin):
                     st = self.st
                     runs = self.runs
                     if runs and runs[-1][1] is st:
-                        runs[-1] = (runs[-1][0] + " ", st)
+                        if len(runs[-1][0]) < RUN_JOIN:
+                            runs[-1] = (runs[-1][0] + " ", st)
+                        else:
+                            runs.append((" ", st))
+                            self.split_runs = True
                     else:
                         runs.append((" ", st))
                     self.sp = True
@@ -354,6 +366,20 @@ _HANDLERS: dict[str, Callable[[_Builder, LexborNode], None]] = {
     "label": _Builder.label, "option": _Builder.nothing,
 }
 
+
+
+def _joined_runs(runs: list[tuple[str, St]]) -> list[tuple[str, St]]:
+    """Neighbouring runs of one style as one run, joined once (see inline.RUN_JOIN)."""
+    out: list[tuple[str, St]] = []
+    pieces: list[str] = []
+    style = runs[0][1]
+    for text, st in runs:
+        if st is not style:
+            out.append(("".join(pieces), style))
+            pieces, style = [], st
+        pieces.append(text)
+    out.append(("".join(pieces), style))
+    return out
 
 
 def _skip(builder: _Builder, node: LexborNode) -> None:

@@ -238,3 +238,17 @@ def test_text_pages_drop_control_characters() -> None:
     BEL or C1 control reaches the terminal, and a lone CR or FF ends a line."""
     page = layout.text_page("a\x1b[2Jb\x07\u009bc\rd\x0ce\r\nf", "http://example.test/")
     assert flow.rows(page.lines) == ["a[2Jbc", "d", "e", "f"]
+
+
+def test_text_in_many_elements_is_one_run_per_style() -> None:
+    """A paragraph of 3,000 <span>s (and one of <br>s): the pieces of one style are
+    joined once, at the flush (inline.RUN_JOIN), so each line is one span and the
+    text is all there."""
+    spans = ("<p>" + "<span>ab </span>" * 3_000 + "<b>bold</b></p>").encode()
+    page = layout.render(spans, "http://example.test/", 60)
+    assert all(len(line.spans) == 1 for line in page.lines[:-1])
+    assert paint.dump(page).split() == ["ab"] * 3_000 + ["bold"]
+    _, texts = layout.render_rows(spans, "http://example.test/", 60)
+    assert texts == flow.rows(page.lines)
+    breaks = ("<p>" + "x<br>" * 3_000 + "</p>").encode()
+    assert paint.dump(layout.render(breaks, "http://example.test/")) == "x\n" * 3_000
