@@ -72,6 +72,12 @@ _C0_BYTES = bytes([*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 _C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _CHECK = 1 << 16  # bytes looked at per translate(): the copy stays in reused memory
+# Lexbor's LXB_DOM_DOCUMENT_OPT_WO_EVENTS: no DOM mutation callbacks while the
+# tree is built. The one sockweb would lose is <selectedcontent> copying the
+# selected <option> (layout reads options itself); the one it escapes reran a
+# <select>'s selectedness for every <option> inserted, quadratic: a select of
+# 100,000 options took 38 s to parse (lynx: 8.6 s).
+WO_EVENTS = 1
 
 
 class Mark:
@@ -170,7 +176,7 @@ def parse(html: str | bytes, url: str, fetch: Fetch | None = None) -> Document:
     the page's own ``<style>`` elements are read.
     """
     html = without_controls(html) if isinstance(html, bytes) else text_without_controls(html)
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(html, options=WO_EVENTS)
     base: URL | None
     try:
         base = URL.parse(url)

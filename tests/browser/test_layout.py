@@ -252,3 +252,17 @@ def test_text_in_many_elements_is_one_run_per_style() -> None:
     assert texts == flow.rows(page.lines)
     breaks = ("<p>" + "x<br>" * 3_000 + "</p>").encode()
     assert paint.dump(layout.render(breaks, "http://example.test/")) == "x\n" * 3_000
+
+
+def test_a_select_of_many_options_and_selectedcontent() -> None:
+    """Lexbor parses without DOM mutation events (dom.WO_EVENTS): with them, every
+    <option> inserted re-ran its <select>'s selectedness, quadratic (100,000 options:
+    38 s). What the events would add, <selectedcontent>'s copy of the selected
+    option, layout never showed: the control is drawn from the options."""
+    many = ("<select name=s>" + "<option>o" * 20_000 + "<option selected>last</select>").encode()
+    page = layout.render(many, "http://example.test/")
+    [control] = page.controls
+    assert len(control.options) == 20_001 and control.value == "last"
+    custom = (b"<select name=s><button><selectedcontent></selectedcontent></button>"
+              b"<option>a</option><option selected>b</option></select><p>after</p>")
+    assert paint.dump(layout.render(custom, "http://example.test/", 40)) == "[b v]\n\nafter\n"
