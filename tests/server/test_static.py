@@ -857,11 +857,7 @@ def _served_and_kept(serve: Serve, app: StaticFiles) -> int:
 
 def test_a_large_file_stays_open_for_the_next_request(serve: Serve, big: StaticFiles) -> None:
     """Like nginx's open_file_cache: the second request reuses the descriptor."""
-    first = serve(b"/big.bin", app=big)
-    assert first.file is not None
-    fd = first.file.fileno()
-    first.close()
-    assert _is_open(fd)
+    fd = _served_and_kept(serve, big)
     second = serve(b"/big.bin", app=big)
     assert second.file is not None and second.file.fileno() == fd
     assert content(second) == BIG
