@@ -49,7 +49,10 @@ class DateCache:
         self._value = b""
 
     def now(self) -> bytes:
-        second = int(time.time())
+        return self.at(int(time.time()))
+
+    def at(self, second: int) -> bytes:
+        """The value for the wall-clock ``second`` (the same object all through it)."""
         if second != self._second:
             self._second = second
             self._value = http_date(second)

@@ -36,6 +36,9 @@ _FRAMING = frozenset(
 _FRAMING_BUT_CONNECTION = _FRAMING - {b"connection"}
 
 
+_new_headers = Headers.__new__  # the parser's lists become the head's, no copy
+
+
 class _Stop(Exception):
     """Raised inside a callback to stop llhttp with our own error."""
 
@@ -43,7 +46,6 @@ class _Stop(Exception):
 class RequestParser:
     __slots__ = (
         "_body_size",
-        "_emitted",
         "_error",
         "_events",
         "_fields",
@@ -57,6 +59,7 @@ class RequestParser:
         "_limits",
         "_parser",
         "_since_emit",
+        "_progress",
         "_start",
         "_undecided",
         "_websocket",
@@ -85,7 +88,9 @@ class RequestParser:
         # A request has begun and its head is not complete yet (a plain
         # attribute: the connection reads it once per request).
         self.in_head = False
-        self._emitted = False
+        # (len(target), head size) at the end of the last read that left the
+        # head incomplete: unchanged means no field came out since.
+        self._progress: tuple[int, int] | None = None
         # Bytes llhttp holds for a header it has not handed over yet: bounded
         # here because httptools buffers a field until its end.
         self._since_emit = 0
@@ -123,7 +128,6 @@ class RequestParser:
             return events
         if self.dead:
             return events
-        self._emitted = False
         idle_at_start = not self.in_head and not self._in_body
         try:
             self._parser.feed_data(data)
@@ -155,16 +159,31 @@ class RequestParser:
                 self._fail(RemoteProtocolError("malformed request line"))
         except httptools.HttpParserError as exc:
             self._fail(_classify(str(exc)))
-        if self.in_head and not self._url and not self.dead:
-            self._start = (self._start + data)[:64]
-        else:
+        if self.in_head and not self.dead:
+            # A head split across reads (rare): the bookkeeping that whole
+            # heads never need is done here, not in every callback.
+            self._partial_head(data)
+        elif self._start:
             self._start = b""
-        if self.in_head and not self._emitted and not self.dead:
-            self._since_emit += len(data)
-            if self._since_emit > self._limits.max_field_size:
-                status = 414 if not self._fields and self._url else 431
-                self._fail(RemoteProtocolError("request head too large", status))
         return events
+
+    def _partial_head(self, data: bytes) -> None:
+        if not self._url:
+            self._start = (self._start + data)[:64]
+        elif self._start:
+            self._start = b""
+        # llhttp hands a field over only once it is whole, and httptools
+        # buffers it until then: bound the bytes fed since the last field
+        # (or the target) came out, or since the message began.
+        progress = (len(self._url), self._head_size)
+        if progress != self._progress:
+            self._progress = progress
+            self._since_emit = 0
+            return
+        self._since_emit += len(data)
+        if self._since_emit > self._limits.max_field_size:
+            status = 414 if not self._fields and self._url else 431
+            self._fail(RemoteProtocolError("request head too large", status))
 
     def _judge_method(self, start: bytes) -> None:
         """501 for a method token we do not know, 400 for anything else."""
@@ -189,22 +208,16 @@ class RequestParser:
         raise _Stop(message)
 
     # -- httptools callbacks -------------------------------------------------
+    # Per-message state is reset when a head completes (and after trailers),
+    # not when the next message begins: that keeps on_message_begin to two
+    # stores on the path every request takes.
     def on_message_begin(self) -> None:
-        self._url = b""
-        if self._fields:  # trailer fields of the message before
-            self._fields = []
-            self._index = {}
-        self._head_size = 0
-        self._body_size = 0
         self.in_head = True
-        self._emitted = True
-        self._since_emit = 0
+        self._progress = None
 
     def on_url(self, url: bytes) -> None:
         # Usually one call; b"" + url is url itself, no copy.
         url = self._url = self._url + url
-        self._emitted = True
-        self._since_emit = 0
         # The whole line counts: method, two spaces, target and "HTTP/1.1"
         # (the method is only looked at when the target alone comes close).
         size = len(url) + 10
@@ -224,11 +237,9 @@ class RequestParser:
             self._index[low] = [value]
         else:
             values.append(value)
-        self._emitted = True
-        self._since_emit = 0
         size = len(name) + len(value) + 4
-        self._head_size += size
-        if (size > self._max_field or self._head_size > self._max_head
+        head_size = self._head_size = self._head_size + size
+        if (size > self._max_field or head_size > self._max_head
                 or len(fields) > self._max_count):
             self._stop("request header fields too large", 431)
 
@@ -238,11 +249,15 @@ class RequestParser:
         parser = self._parser
         method = parser.get_method()
         index = self._index
-        headers = Headers.adopt(self._fields, index)
+        headers = _new_headers(Headers)
+        headers._fields = self._fields
+        headers._index = index
         # The head owns those now; trailer fields, if any, go elsewhere.
         self._fields = []
         self._index = {}
+        self._head_size = 0
         target = self._url
+        self._url = b""
         # With no Connection field, llhttp keeps an HTTP/1.1 request alive and
         # no other version it accepts (0.9, 1.0, 2.0): that tells 1.1 without
         # get_http_version(), which costs more than the rest of this method.
@@ -251,6 +266,7 @@ class RequestParser:
             # The common request: HTTP/1.1, no body, persistent, nothing to check.
             self._events.append(RequestHead(method, target, "1.1", headers, True))
             return
+        self._body_size = 0
         version = parser.get_http_version()
         if (b"connection" in index and index.keys().isdisjoint(_FRAMING_BUT_CONNECTION)
                 and (version == "1.0" or (version == "1.1" and len(index.get(b"host", ())) == 1))
@@ -292,6 +308,10 @@ class RequestParser:
 
     def on_message_complete(self) -> None:
         self._in_body = False
+        if self._fields:  # trailer fields: not kept
+            self._fields = []
+            self._index = {}
+            self._head_size = 0
         self._events.append(END_OF_MESSAGE)
 
 

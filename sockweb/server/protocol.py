@@ -32,7 +32,7 @@ from ..http.errors import ProtocolError, RemoteProtocolError
 from ..http.events import END_OF_MESSAGE, Data, EndOfMessage, RequestHead, Upgraded
 from ..http.framing import split_target
 from ..http.headers import Headers
-from ..http.parser import RequestParser
+from ..http.parser import Event, RequestParser
 from .app_connection import BODY, HEAD, IDLE, LINGER, RESPONDING, AppConnectionMixin
 from .app_connection import AppRunner as AppRunner  # listener.py imports it from here
 from .exchange import CONTINUE, INTERNAL_ERROR, AppExchange, error_response
@@ -203,14 +203,61 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
             self._ws.feed(data)
             return
         now = self.loop.time()
-        if self.phase == IDLE:
+        self._batch = events = self.parser.feed(data)
+        phase = self.phase
+        if phase == IDLE:
+            if (len(events) == 2 and events[1] is END_OF_MESSAGE
+                    and events[0].__class__ is RequestHead and self._answer_at_once(
+                        events[0], now)):
+                return
             self.phase = HEAD
             self.deadline = now + self.state.config.timeout_headers
-        elif self.phase == BODY:
+        elif phase == BODY:
             self.deadline = now + self.state.config.timeout_io
         self._got_bytes = True
+        self._handle_events(events, now)
+
+    def _answer_at_once(self, head: RequestHead, now: float) -> bool:
+        """The usual keep-alive read, one whole request and nothing in flight,
+        answered with fewer steps. True if done; False (before any step) if
+        the general path must take it.
+
+        What the general path would do to the connection's state for this
+        read (head, answer, end of message, idle again) comes to this: the
+        answer's bytes written and the keep-alive deadline renewed.
+        """
+        state = self.state
+        target = head.target
+        if (head.body_expected or state.app is not None or state.access_log is not None
+                or self._closing or self._peer_eof or target[:1] != b"/" or b"#" in target):
+            return False
+        path, _, query = target.partition(b"?")  # split_target's origin form
+        try:
+            response = state.handler.handle(head.method.decode("ascii"), path, query,
+                                            head.headers)
+        except Exception:
+            log.exception("handler failed for %r", head.request_line)
+            response = INTERNAL_ERROR
+        transport = self.transport
+        if (response.shared and head.keep_alive and transport is not None
+                and not transport.is_closing()):
+            transport.write(state.wire_cache.get(response, head.method, True,
+                                                 head.http_version == "1.0", now))
+            self.deadline = now + state.config.timeout_keep_alive
+            if state.shutting_down:
+                self._close(linger=False)
+            return True
+        # Any other answer: the head's steps of the general path, then its end.
+        self._got_bytes = True
+        self._msg_open = True
+        self._answered = False
+        self.phase = RESPONDING
+        self._respond(head, response, head.keep_alive)
+        self._handle_events([END_OF_MESSAGE], now)
+        return True
+
+    def _handle_events(self, events: list[Event], now: float) -> None:
         app = self.state.app
-        self._batch = events = self.parser.feed(data)
         for event in events:
             if self._closed:
                 break  # bytes after a closing response are dropped

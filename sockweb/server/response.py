@@ -34,7 +34,9 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(slots=True)
+# eq=False: a response is itself, not its fields, so it hashes by identity
+# and can key the wire cache (wire.py).
+@dataclass(slots=True, eq=False)
 class Response:
     status: int
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)

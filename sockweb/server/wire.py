@@ -9,6 +9,8 @@ protocol.py write responses through these.
 
 from __future__ import annotations
 
+import time
+
 from ..http.dates import DateCache
 from ..http.framing import has_no_body
 from ..http.writer import header_block, status_line
@@ -44,7 +46,39 @@ def encode_head(
     return b"".join(parts)
 
 
-class WireCache:
+class _PerSecond:
+    """What a cache of response bytes shares: the Date in them, and when to
+    look at the clock again.
+
+    Callers on the event loop pass the loop's time (``now``, read once per
+    read of the socket anyway), so within a second the check is one float
+    comparison instead of ``time.time()`` and a conversion: the clock is read
+    again only once the loop's time passes the next wall-clock second. Like
+    nginx's cached time, the Date is then as fresh as the loop's last
+    iteration. Without ``now`` the wall clock is read every time.
+    """
+
+    __slots__ = ("_check_at", "_date")
+
+    def __init__(self) -> None:
+        self._date = b""
+        self._check_at = float("-inf")
+
+    def _clock(self, now: float | None) -> bool:
+        """Look at the wall clock; True if the Date has changed (cached bytes
+        must go)."""
+        wall = time.time()
+        second = int(wall)
+        if now is not None:
+            self._check_at = now + (second + 1 - wall)
+        date = _dates.at(second)
+        if date is self._date:
+            return False
+        self._date = date
+        return True
+
+
+class WireCache(_PerSecond):
     """The exact bytes of shared responses (``Response.shared``), per second.
 
     A shared response's head differs only by the Date, the connection's
@@ -52,49 +86,48 @@ class WireCache:
     bytes can be reused: a request then costs a dict look-up, no formatting.
     """
 
-    __slots__ = ("_date", "_wire")
+    __slots__ = ("_wire",)
 
     def __init__(self) -> None:
-        self._date = b""
-        self._wire: dict[tuple[int, bool, bool, bool], tuple[Response, bytes]] = {}
+        super().__init__()
+        # Keyed by the response object itself (hashed by identity, and kept
+        # alive by the key, so a new response can never be taken for it).
+        self._wire: dict[tuple[Response, bool, bool, bool], bytes] = {}
 
-    def get(self, response: Response, method: bytes, keep_alive: bool, http_10: bool) -> bytes:
-        date = _dates.now()
-        if date is not self._date:
-            self._date = date
+    def get(self, response: Response, method: bytes, keep_alive: bool, http_10: bool,
+            now: float | None = None) -> bytes:
+        if (now is None or now >= self._check_at) and self._clock(now):
             self._wire = {}
-        is_head = method == b"HEAD"
-        key = (id(response), keep_alive, http_10, is_head)
-        hit = self._wire.get(key)
-        # The response itself is kept in the entry, so its id cannot be reused.
-        if hit is not None and hit[0] is response:
-            return hit[1]
+        key = (response, keep_alive, http_10, method == b"HEAD")
+        data = self._wire.get(key)
+        if data is not None:
+            return data
         body = response.body
         assert isinstance(body, bytes)
         data = encode_head(response, method, len(body), keep_alive, http_10)
         if body_allowed(method, response.status):
             data += body
         if len(self._wire) < 1024:
-            self._wire[key] = (response, data)
+            self._wire[key] = data
         return data
 
 
-class HeadCache:
+class HeadCache(_PerSecond):
     """Heads of app responses whose status and fields repeat (most apps'),
     kept for the rest of the second: a repeat costs a tuple and a look-up
     instead of formatting. Bounded; emptied when the Date changes."""
 
-    __slots__ = ("_date", "_heads")
+    __slots__ = ("_heads",)
 
     def __init__(self) -> None:
-        self._date = b""
+        super().__init__()
         self._heads: dict[tuple[object, ...], bytes] = {}
 
     def get(self, status: int, fields: list[tuple[bytes, bytes]], method: bytes,
-            length: int | None, keep_alive: bool, http_10: bool) -> bytes:
-        date = _dates.now()
-        if date is not self._date or len(self._heads) >= 256:
-            self._date = date
+            length: int | None, keep_alive: bool, http_10: bool,
+            now: float | None = None) -> bytes:
+        if (((now is None or now >= self._check_at) and self._clock(now))
+                or len(self._heads) >= 256):
             self._heads = {}
         key = (status, *fields, length, keep_alive, http_10, method == b"HEAD")
         head = self._heads.get(key)

@@ -737,3 +737,38 @@ def test_validate_field_refuses_bad_names_rfc9110_5_1(name: bytes) -> None:
 def test_validate_field_accepts_valid_fields(name: bytes, value: bytes) -> None:
     validate_field(name, value)
     assert is_token(name)
+
+
+@pytest.mark.parametrize("before", [
+    [b""],
+    [b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n"],  # the slow head begins in the same read
+    [b"GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET / HT", b"TP/1.1\r\nHost: a\r\n"],
+])
+def test_field_that_never_ends_is_431_after_any_earlier_message(before: list[bytes]) -> None:
+    """httptools buffers a field until its end: bytes fed since the last field
+    came out are bounded (431), whatever came before on the connection: a
+    whole request, or a new one begun in the same read."""
+    parser = RequestParser(SMALL)
+    events: list[object] = []
+    for piece in before[:-1]:
+        events += parser.feed(piece)
+    start = before[-1] if len(before) > 1 else before[0] + b"GET / HTTP/1.1\r\nHost: a\r\n"
+    events += parser.feed(start + b"X-Slow: ")
+    for _ in range(2 * SMALL.max_field_size):
+        events += parser.feed(b"v")
+        if parser.dead:
+            break
+    assert normalise(events)[-1] == ("error", 431)
+    assert parser.dead
+
+
+def test_fields_that_keep_coming_are_not_cut_short() -> None:
+    """Fields that each end in time reset the bound: only one field's bytes
+    count, though together they are far more than one field's limit."""
+    parser = RequestParser(SMALL)
+    events = list(parser.feed(b"GET / HTTP/1.1\r\n"))
+    for i in range(5):
+        for piece in (b"X-%d: " % i, b"v" * 40, b"\r\n"):
+            events += parser.feed(piece)
+    events += parser.feed(b"Host: a\r\n\r\n")
+    assert normalise(events)[-1] == END

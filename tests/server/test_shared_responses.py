@@ -147,3 +147,103 @@ def test_app_head_cache_tells_every_difference_apart() -> None:
     assert len(variants) == 7
     assert b"Content-Length: 6\r\n" in cache.get(200, plain, b"GET", 6, True, False)
     assert b"Connection: close\r\n" in cache.get(200, plain, b"GET", 5, False, False)
+
+
+def _one_response(sock: object, head_only: bool = False) -> tuple[int, dict[str, str], bytes]:
+    """Read exactly one Content-Length-framed response from ``sock``."""
+    import socket as _socket
+
+    assert isinstance(sock, _socket.socket)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed before a whole head"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    [(status, headers, _)] = split_responses(head + b"\r\n\r\n")
+    length = 0 if head_only else int(headers["content-length"])
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed inside a body"
+        body += chunk
+    assert len(body) == length, "more bytes than one response"
+    return status, headers, body
+
+
+def test_one_request_per_read_on_an_idle_connection_rfc9112_9_3(
+    start_server: Callable[..., ServerProcess], tmp_path: Path,
+) -> None:
+    """The usual keep-alive read (one whole request, nothing in flight) takes
+    a shorter path; every variant must still be framed as RFC 9112 sections 6
+    and 9.3 say, and an answer that is not a ready one (404, a query) must
+    leave the connection as usable as the general path does."""
+    import socket
+
+    (tmp_path / "hello.txt").write_bytes(b"hello, world\n")
+    server = start_server(str(tmp_path), "--no-access-log")
+    steps = [
+        (b"GET /hello.txt HTTP/1.1\r\n" + HOST + b"\r\n", 200, b"hello, world\n", None),
+        (b"HEAD /hello.txt HTTP/1.1\r\n" + HOST + b"\r\n", 200, b"", None),
+        (b"GET /missing.txt HTTP/1.1\r\n" + HOST + b"\r\n", 404, None, None),
+        (b"GET /hello.txt?x=1 HTTP/1.1\r\n" + HOST + b"\r\n", 200, b"hello, world\n", None),
+        (b"GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200,
+         b"hello, world\n", "keep-alive"),
+        (b"GET /hello.txt HTTP/1.1\r\n" + HOST + b"\r\n", 200, b"hello, world\n", None),
+        (b"GET /hello.txt HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n", 200,
+         b"hello, world\n", "close"),
+    ]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        for request, status, body, connection in steps:
+            sock.sendall(request)
+            got_status, headers, got_body = _one_response(sock, request.startswith(b"HEAD"))
+            assert got_status == status, request
+            if body is not None:
+                assert got_body == body, request
+            if request.startswith(b"HEAD"):
+                assert headers["content-length"] == "13"
+            assert headers.get("connection") == connection, request
+        assert sock.recv(1) == b""  # closed after the last, as it said
+
+
+def test_date_moves_on_while_a_connection_stays_rfc9110_6_6_1(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    """RFC 9110 section 6.6.1: Date is when the message was made. The kept
+    bytes of a ready answer are renewed when the second changes, also on a
+    connection that stays open (the check goes by the event loop's clock)."""
+    import email.utils
+    import socket
+    import time
+
+    server = start_server("--hello", "--no-access-log")
+    dates = []
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        for _ in range(3):
+            before = int(time.time())
+            sock.sendall(b"GET / HTTP/1.1\r\n" + HOST + b"\r\n")
+            status, headers, body = _one_response(sock)
+            after = int(time.time())
+            assert (status, body) == (200, HELLO_BODY)
+            date = email.utils.parsedate_to_datetime(headers["date"]).timestamp()
+            assert before <= date <= after
+            dates.append(date)
+            time.sleep(0.6)
+    assert dates[2] > dates[0]
+
+
+def test_wire_cache_reads_the_clock_again_only_past_the_second() -> None:
+    """Given the loop's time, the cache looks at the wall clock once a second:
+    before the next wall-clock second the bytes are the very same object; past
+    it the Date is read again."""
+    import email.utils
+    import time
+
+    cache = WireCache()
+    first = cache.get(HELLO, b"GET", True, False, now=100.0)
+    check_at = cache._check_at
+    assert 100.0 < check_at <= 101.0
+    assert cache.get(HELLO, b"GET", True, False, now=check_at - 1e-6) is first
+    later = cache.get(HELLO, b"GET", True, False, now=check_at + 5.0)
+    assert cache._check_at > check_at + 5.0
+    date = later.split(b"Date: ", 1)[1].split(b"\r\n", 1)[0].decode()
+    assert abs(email.utils.parsedate_to_datetime(date).timestamp() - time.time()) < 2
