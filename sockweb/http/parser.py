@@ -121,12 +121,12 @@ class RequestParser:
     def feed(self, data: bytes) -> list[Event]:
         events: list[Event] = []
         self._events = events
-        if self._undecided is not None:
-            # llhttp refused the method already; wait to see whether it was a
-            # whole token (501) or garbage (400), so the split cannot matter.
-            self._judge_method(self._undecided + data)
-            return events
         if self.dead:
+            if self._undecided is not None:
+                # llhttp refused the method already; wait to see whether it was
+                # a whole token (501) or garbage (400), so the split cannot
+                # matter.
+                self._judge_method(self._undecided + data)
             return events
         idle_at_start = not self.in_head and not self._in_body
         try:

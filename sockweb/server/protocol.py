@@ -203,18 +203,21 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
             self._ws.feed(data)
             return
         now = self.loop.time()
-        self._batch = events = self.parser.feed(data)
+        events = self.parser.feed(data)
         phase = self.phase
         if phase == IDLE:
+            # (Not when the read also began the next request: that one's head
+            # must be timed as a head.)
             if (len(events) == 2 and events[1] is END_OF_MESSAGE
-                    and events[0].__class__ is RequestHead and self._answer_at_once(
-                        events[0], now)):
+                    and events[0].__class__ is RequestHead and not self.parser.in_head
+                    and self._answer_at_once(events[0], now)):
                 return
             self.phase = HEAD
             self.deadline = now + self.state.config.timeout_headers
         elif phase == BODY:
             self.deadline = now + self.state.config.timeout_io
         self._got_bytes = True
+        self._batch = events
         self._handle_events(events, now)
 
     def _answer_at_once(self, head: RequestHead, now: float) -> bool:
@@ -238,17 +241,23 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         except Exception:
             log.exception("handler failed for %r", head.request_line)
             response = INTERNAL_ERROR
+        # data_received is only called on an open transport that we have not
+        # closed (_closed is checked there), so no is_closing() here.
         transport = self.transport
-        if (response.shared and head.keep_alive and transport is not None
-                and not transport.is_closing()):
-            transport.write(state.wire_cache.get(response, head.method, True,
-                                                 head.http_version == "1.0", now))
+        if response.shared and head.keep_alive and transport is not None:
+            method = head.method
+            if method != b"HEAD" and head.http_version == "1.1":
+                transport.write(state.wire_cache.plain(response, now))
+            else:
+                transport.write(state.wire_cache.get(response, method, True,
+                                                     head.http_version == "1.0", now))
             self.deadline = now + state.config.timeout_keep_alive
             if state.shutting_down:
                 self._close(linger=False)
             return True
         # Any other answer: the head's steps of the general path, then its end.
         self._got_bytes = True
+        self._batch = [head, END_OF_MESSAGE]
         self._msg_open = True
         self._answered = False
         self.phase = RESPONDING
@@ -456,6 +465,9 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         if now is None:
             now = self.loop.time()
         if self._got_bytes or self.parser.in_head:
+            # The next request has begun: it is the open message now, and has
+            # had no answer (so it gets its 408 if it stalls).
+            self._answered = False
             self.phase = HEAD
             self.deadline = now + self.state.config.timeout_headers
             return

@@ -86,18 +86,34 @@ class WireCache(_PerSecond):
     bytes can be reused: a request then costs a dict look-up, no formatting.
     """
 
-    __slots__ = ("_wire",)
+    __slots__ = ("_plain", "_wire")
 
     def __init__(self) -> None:
         super().__init__()
         # Keyed by the response object itself (hashed by identity, and kept
         # alive by the key, so a new response can never be taken for it).
         self._wire: dict[tuple[Response, bool, bool, bool], bytes] = {}
+        # The variant nearly every request wants, keyed by the response alone.
+        self._plain: dict[Response, bytes] = {}
+
+    def plain(self, response: Response, now: float) -> bytes:
+        """``get(response, b"GET", True, False, now)``: kept alive, HTTP/1.1,
+        not HEAD; one look-up without building a key."""
+        if now >= self._check_at and self._clock(now):
+            self._wire = {}
+            self._plain = {}
+        data = self._plain.get(response)
+        if data is None:
+            data = self.get(response, b"GET", True, False, now)
+            if len(self._plain) < 1024:
+                self._plain[response] = data
+        return data
 
     def get(self, response: Response, method: bytes, keep_alive: bool, http_10: bool,
             now: float | None = None) -> bytes:
         if (now is None or now >= self._check_at) and self._clock(now):
             self._wire = {}
+            self._plain = {}
         key = (response, keep_alive, http_10, method == b"HEAD")
         data = self._wire.get(key)
         if data is not None:

@@ -424,6 +424,26 @@ def test_slow_headers_get_408_and_close_rfc9110_15_5_9(fast: ServerProcess) -> N
     assert elapsed >= 0.5
 
 
+@pytest.mark.parametrize("log", [[], ["--no-access-log"]])
+def test_head_begun_with_the_request_before_it_is_timed_as_a_head_rfc9110_15_5_9(
+    log: list[str],
+) -> None:
+    """One read with a whole request and the start of the next, on a kept-alive
+    connection: the started head has --timeout-headers to finish and then gets
+    its 408, as any slow head does; it is not an idle connection to drop.
+    (Without the access log, an idle connection's reads take the short path.)"""
+    server = _start([*FAST_ARGS, *log])
+    try:
+        with Client(server.port) as client:
+            client.send(request())
+            assert client.read_response()[0] == 200  # the connection is idle now
+            client.send(request() + b"GET /next HTTP/1.1\r\nHost: te")
+            raw = client.read_to_eof(timeout=1 + 3)
+    finally:
+        server.stop()
+    assert [r[0] for r in split_responses(raw)] == [200, 408]
+
+
 def test_silent_connection_is_closed_without_response_rfc9112_9_5(fast: ServerProcess) -> None:
     with Client(fast.port) as client:
         start = time.monotonic()
