@@ -14,7 +14,7 @@ SUPPORTED_VERSIONS = ("1.1", "1.0")
 
 
 def _tokens(value: bytes) -> list[bytes]:
-    if b"," not in value:  # nearly always one token: "close", "keep-alive"
+    if 44 not in value:  # no ","; nearly always one token: "close", "keep-alive"
         token = value.strip(b" \t").lower()
         return [token] if token else []
     tokens = [t.strip(b" \t").lower() for t in value.split(b",")]

@@ -30,6 +30,11 @@ def is_token(value: bytes) -> bool:
     return _TOKEN.match(value) is not None
 
 
+# Bytes looked for by their value: ``13 in value`` is a plain byte search,
+# while ``b"\r" in value`` first tries b"\r" as an integer and pays for a
+# TypeError it then drops (about 90 ns a test, three tests per field sent).
+_CR, _LF, _NUL = 13, 10, 0
+
 # Names already found to be tokens: an app sends the same few on every response.
 _GOOD_NAMES: set[bytes] = set()
 
@@ -43,7 +48,7 @@ def validate_field(name: bytes, value: bytes) -> None:
             _GOOD_NAMES.add(bytes(name))
     # RFC 9110 section 5.5: no CR, LF or NUL in a value (three scans of a
     # short value cost less than one regex search).
-    if b"\r" in value or b"\n" in value or b"\x00" in value:
+    if _CR in value or _LF in value or _NUL in value:
         raise LocalProtocolError(f"invalid header value for {name.decode('latin-1')}")
 
 

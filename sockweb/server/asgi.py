@@ -20,6 +20,9 @@ from .proxy_headers import TrustedProxies, client_view
 
 log = logging.getLogger("sockweb.server")
 
+# "%" by its value: a plain byte search (``b"%" in`` costs a dropped TypeError).
+_PERCENT = ord("%")
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]],
@@ -52,7 +55,7 @@ def http_scope(exchange: AppExchange, root_path: str, state: dict[str, Any],
         client, scheme = client_view(transport, head.headers, trusted)
         server = _server_address(transport)
     raw_path = exchange.path
-    path = (raw_path.decode("ascii") if b"%" not in raw_path and raw_path.isascii()
+    path = (raw_path.decode("ascii") if _PERCENT not in raw_path and raw_path.isascii()
             else unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"))
     return {
         "type": "http",

@@ -97,7 +97,7 @@ class InputStream(io.RawIOBase):
         return len(data)
 
     def readline(self, size: int | None = -1) -> bytes:
-        while b"\n" not in self._buffer and (size is None or size < 0
+        while 10 not in self._buffer and (size is None or size < 0
                                              or len(self._buffer) < size) and self._fill():
             pass
         end = self._buffer.find(b"\n") + 1 or len(self._buffer)
