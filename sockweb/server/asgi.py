@@ -120,16 +120,14 @@ class ASGIRunner:
                 status = message.get("status")
                 if not isinstance(status, int):
                     raise LocalProtocolError(f"invalid status {status!r}")
-                headers = [(n if n.__class__ is bytes else bytes(n),
-                             v if v.__class__ is bytes else bytes(v))
-                            for n, v in message.get("headers", ())]
-                exchange.start(status, headers)
+                exchange.start(status, message.get("headers", ()))
             elif kind == "http.response.body":
                 if exchange.disconnected:
                     return  # uvicorn's choice: a send after the client left is a no-op
                 body = message.get("body", b"")
-                await exchange.send(body if body.__class__ is bytes else bytes(body),
-                                    bool(message.get("more_body", False)))
+                if exchange.write(body if body.__class__ is bytes else bytes(body),
+                                  bool(message.get("more_body", False))):
+                    await exchange.drain()
             else:
                 raise LocalProtocolError(f"unexpected ASGI message {kind!r}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..http.errors import LocalProtocolError, ProtocolError
@@ -32,6 +33,27 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 _app_heads = HeadCache()
 
+# What start() does with a header field an app sends. An app sends the same
+# few fields again and again, so a field's verdict is kept (bounded, and only
+# for short values) and a repeat costs one look-up instead of validation,
+# lower-casing and comparisons.
+_KEEP, _DROP, _CLOSE, _LENGTH = range(4)
+_FIELD_KINDS: dict[tuple[bytes, bytes], int] = {}
+_MAX_KINDS = 4096
+_MAX_KEPT_VALUE = 128
+# The connection's own fields: the server decides them.
+_OWN_FIELDS = frozenset([b"connection", b"transfer-encoding", b"date", b"server"])
+
+
+def _field_kind(name: bytes, value: bytes) -> int:
+    validate_field(name, value)  # no CR/LF, no bad names: no response splitting
+    lower = name.lower()
+    if lower == b"content-length":
+        return _LENGTH
+    if lower in _OWN_FIELDS:
+        return _CLOSE if lower == b"connection" and b"close" in value.lower() else _DROP
+    return _KEEP
+
 
 def error_response(error: ProtocolError) -> Response:
     """The response for a request we refuse: a short page, never a traceback."""
@@ -46,6 +68,7 @@ class Connection(Protocol):
 
     transport: Any
     peer: str
+    loop: asyncio.AbstractEventLoop
     # (client, scheme, server) of the socket, kept by an ASGI adapter.
     app_addresses: tuple[Any, str, Any] | None
 
@@ -177,28 +200,42 @@ class AppExchange:
             finally:
                 self._waiter = None
 
-    def start(self, status: int, fields: list[tuple[bytes, bytes]]) -> None:
-        """Record the status and headers; nothing is written before the first body bytes."""
+    def start(self, status: int, fields: Iterable[tuple[bytes, bytes]]) -> None:
+        """Record the status and headers; nothing is written before the first body bytes.
+
+        ``fields`` as an app gives them: pairs of bytes, or of bytes-like
+        objects (an ASGI app may send lists, or bytearrays)."""
         if self.started:
             raise LocalProtocolError("response already started")
         if not 100 <= status <= 999 or 100 <= status < 200:
             raise LocalProtocolError(f"invalid status {status}")
         kept: list[tuple[bytes, bytes]] = []
         length: int | None = None
-        for name, value in fields:
-            validate_field(name, value)  # no CR/LF, no bad names: no response splitting
-            lower = name.lower()
-            if lower == b"content-length":
+        kinds = _FIELD_KINDS
+        for field in fields:
+            try:
+                kind = kinds.get(field)
+            except TypeError:  # a list, or a bytearray in it: not hashable
+                kind = None
+            if kind is None:
+                name, value = field
+                if name.__class__ is not bytes:
+                    name = bytes(name)
+                if value.__class__ is not bytes:
+                    value = bytes(value)
+                field = (name, value)
+                kind = _field_kind(name, value)
+                if len(value) <= _MAX_KEPT_VALUE and len(kinds) < _MAX_KINDS:
+                    kinds[field] = kind
+            if kind == _KEEP:
+                kept.append(field)
+            elif kind == _LENGTH:
+                value = field[1]
                 if not value.isdigit() or (length is not None and int(value) != length):
                     raise LocalProtocolError(f"invalid Content-Length {value!r}")
                 length = int(value)
-                continue
-            if lower in (b"connection", b"transfer-encoding", b"date", b"server"):
-                # The connection's own fields: the server decides them.
-                if lower == b"connection" and b"close" in value.lower():
-                    self.keep_alive = False
-                continue
-            kept.append((name, value))
+            elif kind == _CLOSE:
+                self.keep_alive = False
         self.status = status
         self._head_fields = kept
         self.started = True
@@ -218,12 +255,23 @@ class AppExchange:
 
     async def send(self, data: bytes, more: bool) -> None:
         """Body bytes; ``more=False`` ends the response."""
+        if self.write(data, more):
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Until the transport is under its high-water mark again."""
+        await self.conn._drain()
+
+    def write(self, data: bytes, more: bool) -> bool:
+        """``send()`` without its wait: True if the caller must await
+        ``drain()`` (the transport is over its high-water mark), so an
+        adapter can skip a coroutine per message when it is not."""
         if not self.started:
             raise LocalProtocolError("body before the response start")
         if self.finished:
             if data or more:
                 raise LocalProtocolError("response already complete")
-            return
+            return False
         transport = self.conn.transport
         mode = self._mode
         if (not more and mode == "length" and self._head_fields is not None
@@ -235,10 +283,9 @@ class AppExchange:
             self.finished = True
             if not (self.disconnected or transport is None or transport.is_closing()):
                 transport.write(payload)
-                if self.conn.write_paused:
-                    await self.conn._drain()
                 self._done()
-            return
+                return self.conn.write_paused
+            return False
         out: list[bytes] = []
         if self._head_fields is not None:
             out.append(self._encode_head(more or bool(data)))
@@ -263,14 +310,13 @@ class AppExchange:
                 self._abort("app sent less than its Content-Length")
                 raise LocalProtocolError("body shorter than Content-Length")
         if self.disconnected or transport is None or transport.is_closing():
-            return
+            return False
         payload = b"".join(out)
         if payload:
             transport.write(payload)
-            if self.conn.write_paused:
-                await self.conn._drain()
         if self.finished:
             self._done()
+        return bool(payload) and self.conn.write_paused
 
     async def send_file(self, fd: int, offset: int, count: int) -> None:
         """``count`` bytes of an open file as body, with sendfile where possible.
@@ -307,7 +353,8 @@ class AppExchange:
         length = (self._remaining if self._mode == "length"
                   else self._declared if self._mode == "none" else None)
         return _app_heads.get(self.status, fields, self.head.method, length,
-                              self.keep_alive, self.head.http_version == "1.0")
+                              self.keep_alive, self.head.http_version == "1.0",
+                              self.conn.loop.time())
 
     def _done(self) -> None:
         if self._log is not None:

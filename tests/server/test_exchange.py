@@ -1,0 +1,131 @@
+"""AppExchange.start(): what an app's response head becomes, without a socket.
+
+ASGI "Response Start - send event": ``headers`` is an iterable of two-item
+iterables of bytes. A field's verdict is kept between responses (exchange.py),
+so every rule must hold the second time a field is sent as well as the first.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sockweb.http.errors import LocalProtocolError
+from sockweb.http.events import RequestHead
+from sockweb.http.headers import Headers
+from sockweb.server import exchange as exchange_module
+from sockweb.server.exchange import AppExchange
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def is_closing(self) -> bool:
+        return False
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class _Clock:
+    time = staticmethod(time.monotonic)
+
+
+class _Connection:
+    """The little of HttpProtocol an exchange uses."""
+
+    def __init__(self) -> None:
+        self.transport = _Transport()
+        self.peer = "-"
+        self.app_addresses = None
+        self.loop = _Clock()
+        self.closing = False
+        self.write_paused = False
+
+    async def _drain(self) -> None:
+        raise AssertionError("never paused here")
+
+    def close_after_response(self) -> None:
+        self.closing = True
+
+
+def _exchange(version: str = "1.1") -> tuple[AppExchange, _Connection]:
+    conn = _Connection()
+    head = RequestHead(b"GET", b"/", version, Headers([(b"Host", b"t")]), True)
+    return AppExchange(conn, head, b"/", b"", None), conn  # type: ignore[arg-type]
+
+
+def _answer(fields: object, body: bytes = b"hello") -> tuple[bytes, _Connection]:
+    exchange, conn = _exchange()
+    exchange.start(200, fields)  # type: ignore[arg-type]
+    assert not exchange.write(body, False)
+    return conn.transport.data, conn
+
+
+@pytest.mark.parametrize("fields", [
+    [(b"content-type", b"text/plain"), (b"content-length", b"5")],
+    [[b"content-type", b"text/plain"], [b"content-length", b"5"]],
+    [(bytearray(b"content-type"), bytearray(b"text/plain")), (b"content-length", b"5")],
+    ((b"content-type", b"text/plain"), (b"content-length", b"5")),
+])
+def test_fields_as_any_pairs_of_bytes_asgi_response_start(fields: object) -> None:
+    for _ in range(2):  # the second time from the kept verdicts
+        data, conn = _answer(fields)
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert b"\r\ncontent-type: text/plain" in head
+        assert b"\r\nContent-Length: 5" in head
+        assert b"chunked" not in head and not conn.closing
+        assert body == b"hello"
+
+
+@pytest.mark.parametrize("field", [
+    (b"x-bad", b"a\r\nSet-Cookie: evil=1"), (b"x-bad", b"a\nb"), (b"x-bad", b"a\x00b"),
+    (b"bad name", b"v"), (b"", b"v"),
+])
+def test_a_refused_field_is_refused_every_time_rfc9110_5_5(field: tuple[bytes, bytes]) -> None:
+    for _ in range(2):
+        exchange, _conn = _exchange()
+        with pytest.raises(LocalProtocolError):
+            exchange.start(200, [field])
+    assert field not in exchange_module._FIELD_KINDS
+
+
+def test_content_length_is_checked_every_time_rfc9110_8_6() -> None:
+    for _ in range(2):
+        exchange, _conn = _exchange()
+        exchange.start(200, [(b"content-length", b"5")])
+        with pytest.raises(LocalProtocolError):
+            exchange.write(b"too long", False)
+    for _ in range(2):
+        exchange, _conn = _exchange()
+        with pytest.raises(LocalProtocolError):
+            exchange.start(200, [(b"content-length", b"5"), (b"content-length", b"6")])
+
+
+def test_connection_close_from_the_app_closes_every_time_rfc9112_9_6() -> None:
+    for _ in range(2):
+        data, conn = _answer([(b"connection", b"close"), (b"content-length", b"5")])
+        assert conn.closing
+        assert b"\r\nConnection: close\r\n" in data
+        assert data.count(b"onnection:") == 1  # the server's own, not the app's
+
+
+def test_fields_the_server_owns_are_dropped_every_time() -> None:
+    fields = [(b"date", b"yesterday"), (b"server", b"other"), (b"content-length", b"5")]
+    for _ in range(2):
+        data, _ = _answer(fields)
+        assert b"yesterday" not in data and b"other" not in data
+        assert b"\r\nServer: sockweb\r\n" in data
+
+
+def test_long_values_are_not_kept() -> None:
+    cookie = (b"set-cookie", b"session=" + b"x" * 500)
+    data, _ = _answer([cookie, (b"content-length", b"5")])
+    assert cookie[1] in data
+    assert cookie not in exchange_module._FIELD_KINDS
