@@ -57,17 +57,22 @@ def http_scope(exchange: AppExchange, root_path: str, state: dict[str, Any],
     raw_path = exchange.path
     path = (raw_path.decode("ascii") if _PERCENT not in raw_path and raw_path.isascii()
             else unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"))
+    # A loop, not a comprehension: on 3.11 a comprehension makes a function
+    # and a frame per call, more than a request's few fields cost.
+    headers = []
+    for name, value in head.headers.raw:
+        headers.append((name.lower(), value))
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
         "http_version": head.http_version,
         "method": head.method.decode("ascii"),
         "scheme": scheme,
-        "path": root_path + path,
+        "path": root_path + path if root_path else path,
         "raw_path": raw_path,
         "query_string": exchange.query,
         "root_path": root_path,
-        "headers": [(n.lower(), v) for n, v in head.headers.raw],
+        "headers": headers,
         "client": client,
         "server": server,
         "state": dict(state),
