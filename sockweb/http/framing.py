@@ -85,6 +85,12 @@ def declared_length(headers: Headers) -> int | None:
     return int(raw) if raw is not None else None
 
 
+# "#" by its value, for callers that take split_target's first case inline:
+# ``int in bytes`` is a plain byte search, ``b"#" in bytes`` costs a
+# TypeError raised and dropped inside CPython (see headers.py).
+FRAGMENT_MARK = ord("#")
+
+
 def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes]:
     """(path, query) of a request target, raw (RFC 9112 section 3.2).
 

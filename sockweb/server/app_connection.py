@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..http.errors import ProtocolError, RemoteProtocolError
 from ..http.events import RequestHead
-from ..http.framing import split_target
+from ..http.framing import FRAGMENT_MARK, split_target
 from ..http.parser import RequestParser
 from .exchange import AppExchange
 
@@ -144,7 +144,7 @@ class AppConnectionMixin:
             self.transport.close()
 
     def _app_request(self, head: RequestHead) -> None:
-        if self.parser.upgrades and b"upgrade" in head.headers:
+        if self.parser.upgrades and head.headers.has_lower(b"upgrade"):
             from .websocket import is_websocket_request
 
             if is_websocket_request(head):
@@ -158,16 +158,19 @@ class AppConnectionMixin:
         self._msg_open = head.body_expected
         self._answered = False
         self.phase = BODY if head.body_expected else RESPONDING
-        try:
-            path, query = split_target(head.method, head.target)
-        except ProtocolError as exc:
-            self._enqueue(RemoteProtocolError(str(exc), exc.status))
-            return
+        target = head.target
+        if target[:1] == b"/" and FRAGMENT_MARK not in target:
+            path, _, query = target.partition(b"?")  # split_target's origin form
+        else:
+            try:
+                path, query = split_target(head.method, target)
+            except ProtocolError as exc:
+                self._enqueue(RemoteProtocolError(str(exc), exc.status))
+                return
+        # Without a body the exchange starts with its body complete.
         exchange = AppExchange(self, head, path, query, self.state.access_log)
         if head.body_expected:
             self._sink = exchange
-        else:
-            exchange.end_body()
         if self._busy():
             # Its body waits in the exchange; read no further meanwhile.
             self._set_reading(False)

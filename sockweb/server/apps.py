@@ -91,8 +91,9 @@ class Mounts:
         self.mounts.sort(key=lambda m: -len(m[0]))
 
     def match(self, path: bytes) -> bool:
-        return bool(self.mounts) and any(
-            path == p or path.startswith(p + b"/") for p, _ in self.mounts)
+        if not self.mounts:  # the usual case: no generator made per request
+            return False
+        return any(path == p or path.startswith(p + b"/") for p, _ in self.mounts)
 
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response:
         for prefix, files in self.mounts:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -107,7 +106,7 @@ class AppExchange:
         self.query = query
         self._log = access_log
         # request body
-        self._chunks: deque[bytes] = deque()
+        self._chunks: list[bytes] = []
         self._buffered = 0
         self._body_done = not head.body_expected
         self._waiter: asyncio.Future[None] | None = None

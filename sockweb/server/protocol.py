@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from ..http.errors import ProtocolError, RemoteProtocolError
 from ..http.events import END_OF_MESSAGE, Data, EndOfMessage, RequestHead, Upgraded
-from ..http.framing import split_target
+from ..http.framing import FRAGMENT_MARK, split_target
 from ..http.headers import Headers
 from ..http.parser import Event, RequestParser
 from .app_connection import BODY, HEAD, IDLE, LINGER, RESPONDING, AppConnectionMixin
@@ -47,9 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("sockweb.server")
 
 MAX_PENDING = 16
-# "#" by its value: ``int in bytes`` is a plain search, ``b"#" in bytes``
-# costs a TypeError raised and dropped inside CPython (see headers.py).
-_HASH = ord("#")
 # After our last response we half-close and read what the client still sends
 # for a moment, so its unread bytes do not turn our close into a reset that
 # destroys the response (nginx lingering_timeout 5s).
@@ -235,7 +232,8 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         state = self.state
         target = head.target
         if (head.body_expected or state.app is not None or state.access_log is not None
-                or self._closing or self._peer_eof or target[:1] != b"/" or _HASH in target):
+                or self._closing or self._peer_eof or target[:1] != b"/"
+                or FRAGMENT_MARK in target):
             return False
         path, _, query = target.partition(b"?")  # split_target's origin form
         try:

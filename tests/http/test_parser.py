@@ -772,3 +772,10 @@ def test_fields_that_keep_coming_are_not_cut_short() -> None:
             events += parser.feed(piece)
     events += parser.feed(b"Host: a\r\n\r\n")
     assert normalise(events)[-1] == END
+
+
+def test_has_lower_is_membership_for_lower_case_names() -> None:
+    headers = Headers([(b"Upgrade", b"websocket"), (b"Host", b"a")])
+    assert headers.has_lower(b"upgrade") and headers.has_lower(b"host")
+    assert not headers.has_lower(b"connection")
+    assert headers.has_lower(b"upgrade") == (b"Upgrade" in headers)
