@@ -83,7 +83,7 @@ class AppConnectionMixin:
     _streaming: bool
     _closing: bool
     _closed: bool
-    _write_paused: bool
+    write_paused: bool
     _msg_open: bool
     _answered: bool
     _sink: AppExchange | None
@@ -94,9 +94,6 @@ class AppConnectionMixin:
 
     if TYPE_CHECKING:
         # HttpProtocol's methods, used here: signatures for mypy, nothing at run time.
-        @property
-        def write_paused(self) -> bool: ...
-
         async def _drain(self) -> None: ...
 
         def data_received(self, data: bytes) -> None: ...
@@ -174,7 +171,9 @@ class AppConnectionMixin:
         if self._busy():
             # Its body waits in the exchange; read no further meanwhile.
             self._set_reading(False)
-        self._enqueue(exchange)
+            self._enqueue(exchange)
+        else:
+            self._start_app(exchange)  # what _enqueue would come to
 
     def _start_app(self, exchange: AppExchange) -> None:
         state = self.state
@@ -223,5 +222,5 @@ class AppConnectionMixin:
     def resume_body(self) -> None:
         if self._app_paused:
             self._app_paused = False
-            if not self._write_paused and not self._pending:
+            if not self.write_paused and not self._pending:
                 self._set_reading(True)

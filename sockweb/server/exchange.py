@@ -71,8 +71,9 @@ class Connection(Protocol):
     # (client, scheme, server) of the socket, kept by an ASGI adapter.
     app_addresses: tuple[Any, str, Any] | None
 
-    @property
-    def write_paused(self) -> bool: ...
+    # The transport is over its high-water mark (a plain attribute: read
+    # after every write).
+    write_paused: bool
 
     async def _drain(self) -> None: ...
 

@@ -80,11 +80,11 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         "_msg_open",
         "_peer_eof",
         "_pending",
+        "_quick",
         "_read_paused",
         "_rejected",
         "_streaming",
         "_task",
-        "_write_paused",
         "deadline",
         "loop",
         "parser",
@@ -92,6 +92,7 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         "phase",
         "state",
         "transport",
+        "write_paused",
     )
 
     def __init__(self, state: ServerState) -> None:
@@ -101,13 +102,16 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         app = state.app
         self.parser = RequestParser(state.config.limits,
                                     upgrades=app is not None and app.interface == "ASGI")
+        # Whether a read may take _answer_at_once (no app, no access log):
+        # both are settled before the first connection and never change.
+        self._quick = app is None and state.access_log is None
         self.peer = "-"
         self.phase = HEAD
         self.deadline = self.loop.time() + state.config.timeout_headers
         self._pending: deque[RequestHead | RemoteProtocolError | AppExchange] = deque()
         self._streaming = False
         self._closing = False
-        self._write_paused = False
+        self.write_paused = False
         self._read_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._msg_open = False  # a head was received and its message is not complete
@@ -179,17 +183,13 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         # for; the connection closes once nothing is left (_after_response).
         return True
 
-    @property
-    def write_paused(self) -> bool:
-        return self._write_paused
-
     def pause_writing(self) -> None:
-        self._write_paused = True
+        self.write_paused = True
         self.deadline = self.loop.time() + self.state.config.timeout_io
         self._set_reading(False)
 
     def resume_writing(self) -> None:
-        self._write_paused = False
+        self.write_paused = False
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -208,7 +208,7 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         if phase == IDLE:
             # (Not when the read also began the next request: that one's head
             # must be timed as a head.)
-            if (len(events) == 2 and events[1] is END_OF_MESSAGE
+            if (self._quick and len(events) == 2 and events[1] is END_OF_MESSAGE
                     and events[0].__class__ is RequestHead and not self.parser.in_head
                     and self._answer_at_once(events[0], now)):
                 return
@@ -222,8 +222,9 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
 
     def _answer_at_once(self, head: RequestHead, now: float) -> bool:
         """The usual keep-alive read, one whole request and nothing in flight,
-        answered with fewer steps. True if done; False (before any step) if
-        the general path must take it.
+        answered with fewer steps (only when ``_quick``: no app, no access
+        log). True if done; False (before any step) if the general path must
+        take it.
 
         What the general path would do to the connection's state for this
         read (head, answer, end of message, idle again) comes to this: the
@@ -231,8 +232,7 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         """
         state = self.state
         target = head.target
-        if (head.body_expected or state.app is not None or state.access_log is not None
-                or self._closing or self._peer_eof or target[:1] != b"/"
+        if (head.body_expected or self._closing or self._peer_eof or target[:1] != b"/"
                 or FRAGMENT_MARK in target):
             return False
         path, _, query = target.partition(b"?")  # split_target's origin form
@@ -427,7 +427,7 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         self.deadline = self.loop.time() + self.state.config.timeout_io
 
     async def _drain(self) -> None:
-        if self._write_paused:
+        if self.write_paused:
             self._drain_waiter = self.loop.create_future()
             try:
                 await self._drain_waiter
@@ -459,7 +459,7 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
             self._go_idle()
 
     def _read_paused_by_writes(self) -> bool:
-        return self._write_paused
+        return self.write_paused
 
     def _go_idle(self, now: float | None = None) -> None:
         """``now``: the loop's time if the caller has just read it."""
