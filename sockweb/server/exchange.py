@@ -33,9 +33,11 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _app_heads = HeadCache()
 
 # What start() does with a header field an app sends. An app sends the same
-# few fields again and again, so a field's verdict is kept (bounded, and only
-# for short values) and a repeat costs one look-up instead of validation,
-# lower-casing and comparisons.
+# few fields again and again, so a field's verdict is kept and a repeat costs
+# one look-up instead of validation, lower-casing and comparisons. Only short
+# values are kept, never a Content-Length (its value changes with every
+# body), and the whole table is emptied when full, so fields whose values
+# keep changing (ETag, Set-Cookie) cannot crowd out the common ones for good.
 _KEEP, _DROP, _CLOSE, _LENGTH = range(4)
 _FIELD_KINDS: dict[tuple[bytes, bytes], int] = {}
 _MAX_KINDS = 4096
@@ -225,7 +227,9 @@ class AppExchange:
                     value = bytes(value)
                 field = (name, value)
                 kind = _field_kind(name, value)
-                if len(value) <= _MAX_KEPT_VALUE and len(kinds) < _MAX_KINDS:
+                if len(value) <= _MAX_KEPT_VALUE and kind != _LENGTH:
+                    if len(kinds) >= _MAX_KINDS:
+                        kinds.clear()
                     kinds[field] = kind
             if kind == _KEEP:
                 kept.append(field)

@@ -129,3 +129,17 @@ def test_long_values_are_not_kept() -> None:
     data, _ = _answer([cookie, (b"content-length", b"5")])
     assert cookie[1] in data
     assert cookie not in exchange_module._FIELD_KINDS
+
+
+def test_changing_values_never_stop_the_table_from_learning() -> None:
+    """Content-Length changes with every body: never kept. Fields whose values
+    keep changing fill the table, which is then emptied, not frozen."""
+    for size in range(3):
+        _answer([(b"content-length", b"%d" % (size + 5))], b"x" * (size + 5))
+        assert (b"content-length", b"%d" % (size + 5)) not in exchange_module._FIELD_KINDS
+    for i in range(exchange_module._MAX_KINDS + 10):
+        exchange, _conn = _exchange()
+        exchange.start(200, [(b"etag", b'"%d"' % i)])
+    assert len(exchange_module._FIELD_KINDS) <= exchange_module._MAX_KINDS
+    _answer([(b"x-late", b"1"), (b"content-length", b"5")])
+    assert (b"x-late", b"1") in exchange_module._FIELD_KINDS
