@@ -65,6 +65,7 @@ class RequestParser:
         "_websocket",
         "upgrades",
         "_max_line",
+        "_max_url",
         "_url",
         "dead",
     )
@@ -78,6 +79,8 @@ class RequestParser:
         self._events: list[Event] = []
         self._url = b""
         self._max_line = limits.max_request_line
+        # Past this a target may make the line too long, with the longest method.
+        self._max_url = self._max_line - 10 - MAX_METHOD
         self._fields: list[tuple[bytes, bytes]] = []
         # Lower-cased name -> values, built as fields arrive; handed to Headers.
         self._index: dict[bytes, list[bytes]] = {}
@@ -220,9 +223,8 @@ class RequestParser:
         url = self._url = self._url + url
         # The whole line counts: method, two spaces, target and "HTTP/1.1"
         # (the method is only looked at when the target alone comes close).
-        size = len(url) + 10
-        if (size + MAX_METHOD > self._max_line
-                and size + len(self._parser.get_method()) > self._max_line):
+        if (len(url) > self._max_url
+                and len(url) + 10 + len(self._parser.get_method()) > self._max_line):
             self._stop("request line too long", 414)
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -261,8 +263,11 @@ class RequestParser:
         # With no Connection field, llhttp keeps an HTTP/1.1 request alive and
         # no other version it accepts (0.9, 1.0, 2.0): that tells 1.1 without
         # get_http_version(), which costs more than the rest of this method.
-        if (index.keys().isdisjoint(_FRAMING) and parser.should_keep_alive()
-                and len(index.get(b"host", ())) == 1 and method != b"CONNECT"):
+        # (A head whose only field is Host has no framing field to look for.)
+        hosts = index.get(b"host")
+        if (hosts is not None and len(hosts) == 1
+                and (len(index) == 1 or index.keys().isdisjoint(_FRAMING))
+                and parser.should_keep_alive() and method != b"CONNECT"):
             # The common request: HTTP/1.1, no body, persistent, nothing to check.
             self._events.append(RequestHead(method, target, "1.1", headers, True))
             return

@@ -82,7 +82,6 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         "_pending",
         "_quick",
         "_read_paused",
-        "_rejected",
         "_streaming",
         "_task",
         "deadline",
@@ -118,7 +117,6 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         self._answered = False  # the open message has had its response
         self._got_bytes = False  # bytes of a request that has not yet been answered
         self._task: asyncio.Task[None] | None = None
-        self._rejected = False
         self._closed = False  # the transport is closing: input is discarded
         self._peer_eof = False
         self._body_head: RequestHead | None = None  # waiting for its body to end
@@ -142,8 +140,9 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
             self.peer = str(peer[0])
         connections = self.state.connections
         if len(connections) >= self.state.config.limit_concurrency:
-            # Over the limit: a short answer, no parsing, no state kept.
-            self._rejected = True
+            # Over the limit: a short answer, no parsing, no state kept; what
+            # it still sends is discarded, as after any close of ours.
+            self._closed = True
             transport.write(BUSY)
             transport.close()
             return
@@ -197,7 +196,7 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
             self._set_reading(True)
 
     def data_received(self, data: bytes) -> None:
-        if self._closed or self._rejected:
+        if self._closed:
             return
         if self._ws is not None:
             self._ws.feed(data)
