@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
 from ..http.errors import ProtocolError, RemoteProtocolError
@@ -53,7 +54,7 @@ class AppRunner(Protocol):
 
     async def shutdown(self) -> None: ...
 
-    async def run(self, exchange: AppExchange) -> None: ...
+    def run(self, exchange: AppExchange) -> Awaitable[None]: ...
 
 
 class AppConnectionMixin:

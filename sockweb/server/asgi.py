@@ -101,7 +101,9 @@ class ASGIRunner:
         if self._lifespan is not None:
             await self._lifespan.shutdown(self.config.graceful_timeout)
 
-    async def run(self, exchange: AppExchange) -> None:
+    def run(self, exchange: AppExchange) -> Awaitable[None]:
+        """The app's own coroutine for ``exchange``: the connection awaits it
+        directly, with no coroutine of ours around it."""
         scope = http_scope(exchange, self.config.root_path, self.state, self.trusted)
         body_read = False
 
@@ -136,7 +138,7 @@ class ASGIRunner:
             else:
                 raise LocalProtocolError(f"unexpected ASGI message {kind!r}")
 
-        await self.app(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 class _Lifespan:
