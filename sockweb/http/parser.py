@@ -36,7 +36,9 @@ _FRAMING = frozenset(
 _FRAMING_BUT_CONNECTION = _FRAMING - {b"connection"}
 
 
-_new_headers = Headers.__new__  # the parser's lists become the head's, no copy
+# What Headers.adopt() does (the parser's lists become the head's, no copy),
+# written out in on_headers_complete: the call cost 80 ns a request.
+_new_headers = Headers.__new__
 
 
 class _Stop(Exception):
