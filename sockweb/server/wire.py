@@ -96,12 +96,16 @@ class WireCache(_PerSecond):
         # The variant nearly every request wants, keyed by the response alone.
         self._plain: dict[Response, bytes] = {}
 
+    def _forget(self) -> None:
+        """The Date has changed: every kept answer is stale (once a second)."""
+        self._wire = {}
+        self._plain = {}
+
     def plain(self, response: Response, now: float) -> bytes:
         """``get(response, b"GET", True, False, now)``: kept alive, HTTP/1.1,
         not HEAD; one look-up without building a key."""
         if now >= self._check_at and self._clock(now):
-            self._wire = {}
-            self._plain = {}
+            self._forget()
         data = self._plain.get(response)
         if data is None:
             data = self.get(response, b"GET", True, False, now)
@@ -112,8 +116,7 @@ class WireCache(_PerSecond):
     def get(self, response: Response, method: bytes, keep_alive: bool, http_10: bool,
             now: float | None = None) -> bytes:
         if (now is None or now >= self._check_at) and self._clock(now):
-            self._wire = {}
-            self._plain = {}
+            self._forget()
         key = (response, keep_alive, http_10, method == b"HEAD")
         data = self._wire.get(key)
         if data is not None:
