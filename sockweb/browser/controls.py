@@ -119,7 +119,7 @@ class ControlsMixin(BuilderBase):
         """Labels given by ``<label for=id>``, wherever they stand."""
         if not self.control_ids:
             return
-        for node in self.document.tree.css("label[for]"):
+        for node in self.document.labels:
             control = self.control_ids.get(node.attributes.get("for") or "")
             if control is not None and not control.label:
                 control.label = collapse("".join(_label_texts(node, [])))

@@ -121,6 +121,34 @@ def test_refresh_resolves_against_the_base() -> None:
                                 (2, "http://example.test/page.html")]  # the page, not its base
 
 
+
+def test_the_first_base_with_an_href_counts_wherever_it_stands() -> None:
+    """HTML's document base URL: the first <base href> in tree order; a <base>
+    without href does not count, and one in the body still does."""
+    document = dom.parse('<base target=_top><p>x</p><base id=b href="http://a.test/x/">'
+                         '<base href="http://b.test/"><a href=y>y</a>', "http://example.test/")
+    assert str(document.base) == "http://a.test/x/"
+    assert document.marks[document.tree.css_first("base[id]").mem_id].anchor == "b"
+
+
+def test_an_element_matching_several_queries_is_taken_once() -> None:
+    """Lexbor lists an element once per selector it matches: a linked sheet with an
+    id was read twice, a label with an id and a for listed twice."""
+    read: list[str] = []
+
+    def fetch(url: str) -> str:
+        read.append(url)
+        return ".ad { display: none }"
+
+    document = dom.parse('<link rel=stylesheet id=s style="x" href="s.css">'
+                         '<label for=q id=l hidden>Query</label><input id=q name=q>'
+                         '<p class=ad>ad</p>', "http://example.test/", fetch)
+    assert read == ["http://example.test/s.css"]
+    assert [node.attributes["id"] for node in document.labels] == ["l"]
+    page = layout.render(b'<label for=q id=l hidden>Query</label><input id=q name=q>',
+                         "http://example.test/", 80)
+    assert [c.label for c in page.controls] == ["Query"]
+
 # -- linked sheets: real files ------------------------------------------------------------
 
 
