@@ -299,7 +299,13 @@ def hidden_nodes(tree: LexborHTMLParser, found: list[Rule],
         and r.rank > weakest[r.prop]))
     checks = [0]
     out = []
+    last = -1
     for node in candidates:
+        # Lexbor lists an element once for each selector of the list it
+        # matches, one after the other: judge it once.
+        if node.mem_id == last:
+            continue
+        last = node.mem_id
         own = inline(node)
         if (own or (showing and _matches(node, showing))) and \
                 not _hidden_exactly(node, usable, own, checks):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 from sockweb.browser import css, dom, layout, paint
 from sockweb.browser.load import STYLESHEET_BYTES, STYLESHEET_COUNT, Stylesheets
@@ -97,6 +98,12 @@ def test_descendants_of_a_hidden_element_are_hidden_and_controls_kept() -> None:
     assert [line.text for line in page.lines] == ["after"]
     assert [(c.name, c.value) for c in page.controls] == [("q", "v")]
 
+
+def test_an_element_two_rules_hide_is_listed_once() -> None:
+    tree = LexborHTMLParser('<div class="a b">x</div><p>y</p>')
+    found = css.rules([(".a { display: none } div.b { display: none } "
+                        ".a { visibility: hidden }", "http://example.test/")], None)
+    assert [node.tag for node in css.hidden_nodes(tree, found, css.own_style)] == ["div"]
 
 def test_a_page_without_sheets_has_no_style_work() -> None:
     document = dom.parse("<p id=a>x</p><p hidden>y</p>", "http://example.test/")
