@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from .errors import IncompleteBody, ReadTimeout
+from .errors import IncompleteBody, ReadTimeout, read_failure
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
@@ -202,7 +202,7 @@ class BodyCopyMixin:
 
     def _read_failed(self, exc: OSError) -> IncompleteBody:
         return IncompleteBody(
-            f"{_read_failure(exc)}; {self.received} bytes of the body received", self.received)
+            f"{read_failure(exc)}; {self.received} bytes of the body received", self.received)
 
     def _closed_early(self) -> IncompleteBody:
         self._eof = True
@@ -227,11 +227,3 @@ def write_all(fd: int, data: bytes | memoryview) -> int:
         while done < size:
             done += os.write(fd, view[done:])
     return size
-
-
-# connection.py's too, for a response that fails in its head or a piece.
-def _read_failure(exc: OSError) -> str:
-    ssl = sys.modules.get("ssl")  # loaded if, and only if, a TLS socket could raise
-    if ssl is not None and isinstance(exc, ssl.SSLError):
-        return f"TLS error while reading: {exc.reason or exc}"
-    return f"connection lost: {exc.strerror or exc}"

@@ -27,9 +27,9 @@ from ..http.response_parser import (
     ResponseParser,
 )
 from ..http.writer import request_head
-from .body_copy import BodyCopyMixin, _read_failure
+from .body_copy import BodyCopyMixin
 from .body_copy import write_all as write_all  # moved to body_copy.py, importable here still
-from .errors import IncompleteBody, ReadError, ReadTimeout
+from .errors import IncompleteBody, ReadError, ReadTimeout, read_failure
 from .sockets import Socket
 from .sockets import open_socket as open_socket  # moved to sockets.py, importable here still
 from .sockets import wrap_tls as wrap_tls
@@ -144,7 +144,7 @@ class Connection(BodyCopyMixin):
             except (TimeoutError, BlockingIOError) as exc:  # BlockingIOError: SO_RCVTIMEO
                 raise ReadTimeout(f"no data for {self.read_timeout:g} s") from exc
             except OSError as exc:
-                raise ReadError(_read_failure(exc)) from exc
+                raise ReadError(read_failure(exc)) from exc
             if self.trace is not None and data:
                 self.trace("recv", data)
             if data:

@@ -29,6 +29,8 @@ curl's numbers, because people script against them already.
 
 from __future__ import annotations
 
+import sys
+
 from ..http.errors import SockwebError
 
 
@@ -118,3 +120,11 @@ def malformed(exc: BaseException) -> str:
     text = str(exc)
     return text if text.startswith("malformed response") else f"malformed response: {text}"
 
+
+def read_failure(exc: OSError) -> str:
+    """The words for a connection that failed while a response was read: its
+    head, a piece of its body, or the body being copied out."""
+    ssl = sys.modules.get("ssl")  # loaded if, and only if, a TLS socket could raise
+    if ssl is not None and isinstance(exc, ssl.SSLError):
+        return f"TLS error while reading: {exc.reason or exc}"
+    return f"connection lost: {exc.strerror or exc}"

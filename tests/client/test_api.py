@@ -1058,6 +1058,7 @@ def test_connection_ends_mid_body_rfc9112_8(rst: bool) -> None:
             client.get(server.url)
         assert info.value.received == 300
         assert info.value.exit_code == 18
+        assert ("connection lost: Connection reset by peer" in str(info.value)) is rst
         with pytest.raises(IncompleteBody) as info, client.stream("GET", server.url) as response:
             assert response.status == 200
             b"".join(response.iter_bytes())

@@ -339,6 +339,8 @@ def test_large_body_cut_short_keeps_what_came_like_curl(tmp_path: Path, end: str
         theirs_proc = curl("-o", str(theirs), server.url)
     line = assert_one_error_line(proc, 18)
     assert f"after {len(sent)} bytes of {len(LARGE)}" in line, line
+    if end == "rst":  # said as the reset it was
+        assert "connection lost: Connection reset by peer" in line, line
     assert theirs_proc.returncode in (18, 56)  # curl: 56 for the RST
     assert ours.read_bytes() == theirs.read_bytes() == sent
 
