@@ -12,6 +12,7 @@ code ``sockweb get`` gives it (curl's numbers).
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal's C core: `import signal` costs 0.3 ms
 import argparse
 import contextlib
 import gc
@@ -124,11 +125,21 @@ def _print(args: argparse.Namespace) -> int:
                   "not a page: use sockweb get -o FILE to save it", file=sys.stderr)
             return 0
         sheets = Stylesheets(client, verify=not args.insecure, cacert=args.cacert)
+        # Lexbor parses in C, where Python's Ctrl-C handler cannot run until it
+        # returns, and its tree builder is quadratic in nesting depth: 150,000
+        # nested <div>s (750 KB) take it about 20 s. So while the page is laid
+        # out, Ctrl-C ends the process at once, as it ends lynx (exit 130 by the
+        # signal). Only when this process is the command: a signal's
+        # disposition is not a library's to change.
+        killable = _whole_process()
+        previous = _signal.signal(_signal.SIGINT, _signal.SIG_DFL) if killable else None
         try:
             page, texts = render_rows(got.body, got.url, width, content_type=ctype or None,
                                       fetch=sheets)
         finally:
             sheets.close()
+            if killable:
+                _signal.signal(_signal.SIGINT, previous)
     except ProtocolError as exc:
         from ..client.errors import malformed
 

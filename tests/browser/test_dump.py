@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -188,6 +189,32 @@ def test_dump_to_a_closed_pipe_is_quiet(pages: Path) -> None:
                           shell=True, capture_output=True, text=True, timeout=60)
     assert proc.stdout == "line\n" and proc.stderr == ""
 
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_ctrl_c_ends_a_dump_stuck_in_the_parse_at_once(tmp_path: Path) -> None:
+    """Lexbor's tree builder is quadratic in nesting depth and Python's SIGINT
+    handler cannot run inside it: 150,000 nested <div>s keep it busy for
+    seconds (about 20 here). Ctrl-C must end the dump at once, as it ends lynx."""
+    page = tmp_path / "deep.html"
+    page.write_text("<div>" * 150_000 + "x")
+    proc = subprocess.Popen([sys.executable, "-m", "sockweb", "browse", "--dump", str(page)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Past start-up and imports (a twentieth of a second of CPU): in the parse.
+        deadline = time.monotonic() + 30
+        while _cpu_seconds(proc.pid) < 1.0 and proc.poll() is None:
+            assert time.monotonic() < deadline, "the dump never got busy"
+            time.sleep(0.05)
+        assert proc.poll() is None, "the parse ended before Ctrl-C could be tested"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(5) == -signal.SIGINT
+        assert proc.stdout is not None and proc.stdout.read() == b""
+    finally:
+        stop(proc, signal.SIGKILL)
 
 def test_usage_errors_and_lazy_imports() -> None:
     assert browse("--dump", "--width", "5", "x.html").returncode == 2
