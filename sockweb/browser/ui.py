@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ssl
 import sys
+import threading
 from collections.abc import Callable
 
 from rich.text import Text
@@ -32,6 +33,7 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from . import forms
 from .editing import Editing, Prompt
@@ -155,10 +157,30 @@ class BrowserApp(Editing):
 
     def _fetch(self, fetch: Callable[[], Document | None], done: str,
                before: Page | None) -> None:
-        try:
-            doc = fetch()
-        except Exception as exc:  # the session should not raise; if it does, say so
-            self.call_from_thread(self._loaded, None, f"error: {exc}", None)
+        # The load runs on a daemon thread of its own, and this worker only
+        # waits for it: when the app closes, textual cancels its workers and
+        # asyncio joins the threads that ran them. Lexbor parses in C, and its
+        # tree builder is quadratic in nesting depth, so a hostile page
+        # (150,000 nested <div>s) would hold `q` for the 25 s of its parse.
+        worker = get_current_worker()
+        got: list[tuple[Document | None, Exception | None]] = []
+        finished = threading.Event()
+
+        def load() -> None:
+            try:
+                got.append((fetch(), None))
+            except Exception as exc:  # the session should not raise; if it does, say so
+                got.append((None, exc))
+            finally:
+                finished.set()
+
+        threading.Thread(target=load, name="sockweb-load", daemon=True).start()
+        while not finished.wait(0.1):
+            if worker.is_cancelled:
+                return  # the app is closing: the load is left to die with the process
+        doc, error = got[0]
+        if error is not None:
+            self.call_from_thread(self._loaded, None, f"error: {error}", None)
             return
         self.call_from_thread(self._loaded, doc, done, before)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -527,3 +528,35 @@ def test_sockweb_browse_in_a_terminal(server: ServerProcess) -> None:  # noqa: F
                               capture_output=True).returncode != 0, "q did not quit"
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def test_q_quits_during_a_parse_that_takes_long(tmp_path: Path) -> None:
+    """Lexbor's tree builder is quadratic in nesting depth: 150,000 nested <div>s
+    keep its C parse busy for many seconds (about 20 here). Quitting must not
+    wait for it, as quitting lynx does not."""
+    page = tmp_path / "deep.html"
+    page.write_text("<div>" * 150_000 + "x")
+    tmux = ["tmux", "-L", f"sockweb-test-deep-{os.getpid()}"]  # a tmux server of our own
+    subprocess.run([*tmux, "new-session", "-d", "-s", "browse", "-x", "80", "-y", "24",
+                    sys.executable, "-m", "sockweb", "browse", str(page)], check=True)
+    pid = int(subprocess.run([*tmux, "display-message", "-p", "-t", "browse", "#{pane_pid}"],
+                             capture_output=True, text=True, check=True).stdout)
+    try:
+        deadline = time.monotonic() + 30
+        while _cpu_seconds(pid) < 1.0:  # past start-up (a fraction of that): in the parse
+            assert time.monotonic() < deadline, "the browser never got busy"
+            time.sleep(0.05)
+        subprocess.run([*tmux, "send-keys", "-t", "browse", "q"], check=True)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.05)
+        assert not Path(f"/proc/{pid}").exists(), "q waited for the parse"
+    finally:
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, signal.SIGKILL)
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
