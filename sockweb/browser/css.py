@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 
 from ..http.urls import URL, InvalidURL
 from .dom import local_from_web, resolve_url
-from .lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+from .lexbor import LexborHTMLParser, LexborNode, SelectolaxError, css_once
 
 __all__ = ["Fetch", "Rule", "hidden_nodes", "media_applies", "own_style", "rules"]
 
@@ -287,7 +287,7 @@ def hidden_nodes(tree: LexborHTMLParser, found: list[Rule],
     hiding = [r for r in usable if r.hides]
     if not hiding:
         return []
-    candidates = tree.css(", ".join(dict.fromkeys(r.selector for r in hiding)))
+    candidates = css_once(tree, ", ".join(dict.fromkeys(r.selector for r in hiding)))
     if not candidates:
         return []
     props = {r.prop for r in hiding}
@@ -299,13 +299,7 @@ def hidden_nodes(tree: LexborHTMLParser, found: list[Rule],
         and r.rank > weakest[r.prop]))
     checks = [0]
     out = []
-    last = -1
     for node in candidates:
-        # Lexbor lists an element once for each selector of the list it
-        # matches, one after the other: judge it once.
-        if node.mem_id == last:
-            continue
-        last = node.mem_id
         own = inline(node)
         if (own or (showing and _matches(node, showing))) and \
                 not _hidden_exactly(node, usable, own, checks):

@@ -34,7 +34,7 @@ import re
 
 from ..client.decoding import charset_from_content_type, decode_text
 from ..http.urls import URL, InvalidURL
-from .lexbor import LexborHTMLParser, LexborNode
+from .lexbor import LexborHTMLParser, LexborNode, css_once
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
@@ -318,14 +318,8 @@ def _marks(tree: LexborHTMLParser, extra: list[LexborNode],
     <style>, <link>, <meta> go to ``extra``; the <label for>s to ``labels``.
     """
     marks: dict[int, Mark] = {}
-    last = -1
     base = None
-    for node in tree.css(_MARKED):
-        # Lexbor gives an element once per selector of the list it matches,
-        # one after the other: <style id=s> would be read twice.
-        if node.mem_id == last:
-            continue
-        last = node.mem_id
+    for node in css_once(tree, _MARKED):
         tag = node.tag
         if tag in _HEAD_TAGS:
             extra.append(node)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["TEXT", "LexborHTMLParser", "LexborNode", "SelectolaxError"]
+__all__ = ["TEXT", "LexborHTMLParser", "LexborNode", "SelectolaxError", "css_once"]
 
 
 class _DeferredLogger:
@@ -53,3 +53,19 @@ _load()
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError  # noqa: E402
 
 TEXT = 2  # the tag_id of a text node (LXB_TAG__TEXT): cheaper to compare than .tag
+
+
+def css_once(tree: LexborHTMLParser, selectors: str) -> list[LexborNode]:
+    """``tree.css(selectors)``, each element once, in document order.
+
+    Lexbor lists an element once for each selector of the list that it
+    matches, one entry after the other: ``<link rel=stylesheet id=s>`` would
+    come twice from ``"[id], link[rel]"`` (and its sheet be read twice).
+    """
+    out: list[LexborNode] = []
+    last = -1
+    for node in tree.css(selectors):
+        if node.mem_id != last:
+            last = node.mem_id
+            out.append(node)
+    return out
