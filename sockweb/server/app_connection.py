@@ -169,7 +169,7 @@ class AppConnectionMixin:
         exchange = AppExchange(self, head, path, query, self.state.access_log)
         if head.body_expected:
             self._sink = exchange
-        if self._busy():
+        if self._streaming or self._pending:  # _busy(), without the call
             # Its body waits in the exchange; read no further meanwhile.
             self._set_reading(False)
             self._enqueue(exchange)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..http.errors import LocalProtocolError, ProtocolError
 from ..http.events import RequestHead
-from ..http.framing import LAST_CHUNK, chunk
+from ..http.framing import LAST_CHUNK, chunk, has_no_body
 from ..http.headers import validate_field
 from .response import FileSlice, Part, Response, error_page
-from .wire import HeadCache, body_allowed
+from .wire import HeadCache
 from .wire import WireCache as WireCache  # the tests import it from here
 from .wire import encode_switching as encode_switching  # websocket.py's docstring names it here
 
@@ -44,6 +44,9 @@ _MAX_KINDS = 4096
 _MAX_KEPT_VALUE = 128
 # The connection's own fields: the server decides them.
 _OWN_FIELDS = frozenset([b"connection", b"transfer-encoding", b"date", b"server"])
+# Content-Length as apps spell it: the name alone decides its kind, and start()
+# accepts only digits as its value, so such a field needs no validation.
+_LENGTH_NAMES = frozenset([b"content-length", b"Content-Length", b"CONTENT-LENGTH"])
 
 
 def _field_kind(name: bytes, value: bytes) -> int:
@@ -226,7 +229,7 @@ class AppExchange:
                 if value.__class__ is not bytes:
                     value = bytes(value)
                 field = (name, value)
-                kind = _field_kind(name, value)
+                kind = _LENGTH if name in _LENGTH_NAMES else _field_kind(name, value)
                 if len(value) <= _MAX_KEPT_VALUE and kind != _LENGTH:
                     if len(kinds) >= _MAX_KINDS:
                         kinds.clear()
@@ -244,7 +247,7 @@ class AppExchange:
         self._head_fields = kept
         self.started = True
         self._declared = length
-        if not body_allowed(self.head.method, status):
+        if has_no_body(self.head.method, status):
             self._mode = "none"
             self._remaining = 0
         elif length is not None:

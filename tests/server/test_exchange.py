@@ -108,6 +108,29 @@ def test_content_length_is_checked_every_time_rfc9110_8_6() -> None:
             exchange.start(200, [(b"content-length", b"5"), (b"content-length", b"6")])
 
 
+@pytest.mark.parametrize("name", [b"content-length", b"Content-Length", b"CONTENT-LENGTH",
+                                  b"content-Length", bytearray(b"Content-Length")])
+@pytest.mark.parametrize("value", [b"5\r\nSet-Cookie: evil=1", b"5\n", b"5\x00", b" 5", b"+5",
+                                   b"-5", b"5 ", b"", b"five", "5".encode("utf-16")])
+def test_a_bad_content_length_is_refused_however_its_name_is_spelt_rfc9110_8_6(
+        name: bytes, value: bytes) -> None:
+    """The usual spellings of the name skip the field's validation (exchange.py),
+    so the digits-only rule on the value is all that stands between an app's
+    value and the wire: no CR, LF, NUL, sign or space gets through."""
+    for _ in range(2):
+        exchange, conn = _exchange()
+        with pytest.raises(LocalProtocolError):
+            exchange.start(200, [(name, value)])
+        assert conn.transport.data == b""
+
+
+def test_content_length_however_spelt_frames_the_body_rfc9110_8_6() -> None:
+    for name in (b"content-length", b"Content-Length", b"CONTENT-LENGTH", b"Content-length"):
+        data, _ = _answer([(name, b"5")])
+        assert data.count(b"ontent-") == 1 and b"\r\nContent-Length: 5\r\n" in data
+        assert data.endswith(b"\r\n\r\nhello")
+
+
 def test_connection_close_from_the_app_closes_every_time_rfc9112_9_6() -> None:
     for _ in range(2):
         data, conn = _answer([(b"connection", b"close"), (b"content-length", b"5")])
