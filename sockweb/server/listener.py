@@ -59,6 +59,9 @@ class ServerState:
         self._out = AccessLog(out)
         self.wire_cache = WireCache()
         self.shutting_down = False
+        # The loop has no task factory (set by start() once the app's startup
+        # is done): connections may make an app's Task directly.
+        self.plain_tasks = False
 
     def log_protocol_error(self, peer: str, error: RemoteProtocolError) -> None:
         log.info("%s: %d %s", peer, error.status, error)
@@ -137,6 +140,7 @@ class Server:
                 await self.app.startup()
             except SockwebError as exc:  # a failed ASGI lifespan startup: its own words
                 raise StartupError(str(exc)) from None
+            state.plain_tasks = loop.get_task_factory() is None
         if self.listeners is None:
             self.listeners = open_listeners(self.config)
         self.port = self.listeners.port

@@ -288,6 +288,32 @@ def test_keep_alive_across_app_requests(echo: ServerProcess) -> None:
         conn.close()
 
 
+@pytest.mark.parametrize("app", ["asgi_tasks:app", "asgi_tasks:with_factory"])
+def test_every_request_runs_in_a_task_of_its_own(start_server: Any, app: str) -> None:
+    """Each request's app runs in a new asyncio Task (as under uvicorn), so
+    ``current_task()`` and context variables never carry over from one
+    request to the next on a kept-alive connection. A task factory the app
+    installs in its lifespan startup makes those Tasks; without one sockweb
+    makes them itself, under one name."""
+    server = serve(start_server, app)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        answers = []
+        for i in range(3):
+            conn.request("GET", f"/r{i}")
+            answers.append(loads(conn.getresponse().read()))
+    finally:
+        conn.close()
+    for answer in answers:
+        assert answer["listed"] and answer["new"]
+        assert answer["leaked"] == ""
+        if app.endswith("with_factory"):
+            assert answer["by_factory"]
+        else:
+            assert not answer["by_factory"]
+            assert answer["name"] == "sockweb: app request"
+
+
 def test_pipelined_requests_answered_in_order(echo: ServerProcess) -> None:
     """RFC 9112 section 9.3.2: pipelined requests get their responses in order."""
     requests = (b"GET /first HTTP/1.1\r\nHost: t\r\n\r\n"
