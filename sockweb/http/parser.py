@@ -39,6 +39,7 @@ _FRAMING_BUT_CONNECTION = _FRAMING - {b"connection"}
 # What Headers.adopt() does (the parser's lists become the head's, no copy),
 # written out in on_headers_complete: the call cost 80 ns a request.
 _new_headers = Headers.__new__
+_new_head = RequestHead.__new__
 
 
 class _Stop(Exception):
@@ -270,8 +271,18 @@ class RequestParser:
         if (hosts is not None and len(hosts) == 1
                 and (len(index) == 1 or index.keys().isdisjoint(_FRAMING))
                 and parser.should_keep_alive() and method != b"CONNECT"):
-            # The common request: HTTP/1.1, no body, persistent, nothing to check.
-            self._events.append(RequestHead(method, target, "1.1", headers, True))
+            # The common request: HTTP/1.1, no body, persistent, nothing to
+            # check. Its RequestHead is filled in here, without the call of
+            # its __init__ (a class's __init__ costs 3.11 a frame of its own).
+            head = _new_head(RequestHead)
+            head.method = method
+            head.target = target
+            head.http_version = "1.1"
+            head.headers = headers
+            head.keep_alive = True
+            head.expect_continue = False
+            head.body_expected = False
+            self._events.append(head)
             return
         self._body_size = 0
         version = parser.get_http_version()
