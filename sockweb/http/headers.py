@@ -53,12 +53,17 @@ def validate_field(name: bytes, value: bytes) -> None:
 
 
 class Headers:
-    """Header fields in order; ``h["content-type"]`` is case-insensitive."""
+    """Header fields in order; ``h["content-type"]`` is case-insensitive.
 
-    __slots__ = ("_fields", "_index")
+    ``raw`` is the list of fields as received, in order: read it, do not
+    mutate it (a plain attribute, not a property, because a request's
+    fields are read on the hot path of every app request).
+    """
+
+    __slots__ = ("raw", "_index")
 
     def __init__(self, fields: Iterable[tuple[bytes, bytes]] | None = None) -> None:
-        self._fields: list[tuple[bytes, bytes]] = list(fields) if fields else []
+        self.raw: list[tuple[bytes, bytes]] = list(fields) if fields else []
         self._index: dict[bytes, list[bytes]] | None = None
 
     @classmethod
@@ -67,7 +72,7 @@ class Headers:
         """Headers over ``fields`` as they are, no copy (a parser's own list);
         ``index`` is its lower-cased name -> values map if already built."""
         headers = cls.__new__(cls)
-        headers._fields = fields
+        headers.raw = fields
         headers._index = index
         return headers
 
@@ -76,7 +81,7 @@ class Headers:
         index = self._index
         if index is None:
             index = {}
-            for name, value in self._fields:
+            for name, value in self.raw:
                 index.setdefault(name.lower(), []).append(value)
             self._index = index
         return index
@@ -106,7 +111,8 @@ class Headers:
     def has_lower(self, name: bytes) -> bool:
         """``name in headers`` for a name already lower-case bytes, without
         the conversion (for per-request tests on hot paths)."""
-        return name in self._idx()
+        index = self._index  # a parser's head has its index: no second call
+        return name in (index if index is not None else self._idx())
 
     def count(self, name: Name) -> int:
         return len(self._idx().get(_key(name), ()))
@@ -124,34 +130,29 @@ class Headers:
 
     def __iter__(self) -> Iterator[str]:
         seen: set[bytes] = set()
-        for name, _ in self._fields:
+        for name, _ in self.raw:
             low = name.lower()
             if low not in seen:
                 seen.add(low)
                 yield name.decode("latin-1")
 
     def __len__(self) -> int:
-        return len(self._fields)
+        return len(self.raw)
 
     def items(self) -> list[tuple[str, str]]:
-        return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in self._fields]
-
-    @property
-    def raw(self) -> list[tuple[bytes, bytes]]:
-        """The fields as received, in order (the list itself: do not mutate)."""
-        return self._fields
+        return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in self.raw]
 
     # -- writing -------------------------------------------------------------
     def add(self, name: Name, value: str | bytes) -> None:
         n = name.encode("latin-1") if isinstance(name, str) else name
         v = value.encode("latin-1") if isinstance(value, str) else value
         validate_field(n, v)
-        self._fields.append((n, v))
+        self.raw.append((n, v))
         self._index = None
 
     def remove(self, name: Name) -> None:
         key = _key(name)
-        self._fields = [f for f in self._fields if f[0].lower() != key]
+        self.raw = [f for f in self.raw if f[0].lower() != key]
         self._index = None
 
     def set(self, name: Name, value: str | bytes) -> None:
@@ -161,8 +162,8 @@ class Headers:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Headers):
             return NotImplemented
-        return [(n.lower(), v) for n, v in self._fields] == [
-            (n.lower(), v) for n, v in other._fields
+        return [(n.lower(), v) for n, v in self.raw] == [
+            (n.lower(), v) for n, v in other.raw
         ]
 
     def __repr__(self) -> str:

@@ -255,7 +255,7 @@ class RequestParser:
         method = parser.get_method()
         index = self._index
         headers = _new_headers(Headers)
-        headers._fields = self._fields
+        headers.raw = self._fields
         headers._index = index
         # The head owns those now; trailer fields, if any, go elsewhere.
         self._fields = []
