@@ -215,7 +215,8 @@ class AppConnectionMixin:
             log.exception("app failed for %r", exchange.head.request_line)
             exchange.fail()
         finally:
-            exchange.finish()
+            if not exchange.finished:  # (the usual app has finished it: no call)
+                exchange.finish()
             self._exchange = None
             self._streaming = False
             self._answered = True

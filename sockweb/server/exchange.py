@@ -283,8 +283,14 @@ class AppExchange:
         mode = self._mode
         if (not more and mode == "length" and self._head_fields is not None
                 and len(data) == self._remaining):
-            # The whole response at once (the usual small answer): one write.
-            payload = self._encode_head(True) + data
+            # The whole response at once (the usual small answer): one write,
+            # its head made as _encode_head() makes it, without that call.
+            head = self.head
+            fields = self._head_fields
+            self._head_fields = None  # type: ignore[assignment]
+            payload = _app_heads.get(self.status, fields, head.method, self._remaining,
+                                     self.keep_alive, head.http_version == "1.0",
+                                     self.conn.loop.time()) + data
             self._remaining = 0
             self.sent += len(data)
             self.finished = True
