@@ -291,8 +291,15 @@ class RequestParser:
                 and method != b"CONNECT"):
             # Connection is the only framing field (Connection: close, an HTTP/1.0
             # keep-alive): no length, coding, expectation or upgrade to check.
-            self._events.append(
-                RequestHead(method, target, version, headers, framing.keep_alive(version, headers)))
+            # llhttp has read the Connection tokens already: when it does not
+            # keep the connection (a close token in 1.1, no keep-alive token in
+            # 1.0), neither does RFC 9112 section 9.3, unless llhttp took a
+            # Proxy-Connection field for a Connection one. Otherwise the RFC's
+            # rule decides (in 1.0 a close token beside keep-alive still wins).
+            self._events.append(RequestHead(
+                method, target, version, headers,
+                (parser.should_keep_alive() or b"proxy-connection" in index)
+                and framing.keep_alive(version, headers)))
             return
         try:
             framing.check_request_head(version, method, headers)

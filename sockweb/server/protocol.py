@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 
 from ..http.errors import ProtocolError, RemoteProtocolError
 from ..http.events import END_OF_MESSAGE, Data, EndOfMessage, RequestHead, Upgraded
@@ -132,10 +132,11 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
 
     # -- asyncio callbacks ---------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, only alike.
-        transport = cast(asyncio.Transport, transport)
-        self.transport = transport
-        peer = transport.get_extra_info("peername")
+        # uvloop's transports are not asyncio.Transport subclasses, only alike
+        # (said to mypy without a cast() call per connection).
+        tr: asyncio.Transport = transport  # type: ignore[assignment]
+        self.transport = tr
+        peer = tr.get_extra_info("peername")
         if isinstance(peer, tuple):
             self.peer = str(peer[0])
         connections = self.state.connections
@@ -143,8 +144,8 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
             # Over the limit: a short answer, no parsing, no state kept; what
             # it still sends is discarded, as after any close of ours.
             self._closed = True
-            transport.write(BUSY)
-            transport.close()
+            tr.write(BUSY)
+            tr.close()
             return
         connections.add(self)
 

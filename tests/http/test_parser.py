@@ -528,6 +528,31 @@ def test_keep_alive_rfc9112_9_3(version: str, fields: list[tuple[bytes, bytes]],
     assert keep_alive(version, Headers(fields)) is expected
 
 
+@pytest.mark.parametrize("version", [b"1.1", b"1.0"])
+@pytest.mark.parametrize("fields", [
+    b"Connection: close", b"Connection: Close", b"Connection: closed", b"Connection: x-close",
+    b"Connection: foo, close", b"Connection: foo,close", b"Connection:  close ",
+    b"Connection: keep-alive", b"Connection: Keep-Alive", b"Connection: keep-alive2",
+    b"Connection: keep-alive, close", b"Connection: close, keep-alive",
+    b"Connection: close\r\nConnection: keep-alive", b"Connection: te\r\nConnection: close",
+    b"Connection: te", b"Connection: ", b"Connection: upgrade",
+    b"Connection: te\r\nProxy-Connection: close",
+    b"Connection: te\r\nProxy-Connection: keep-alive",
+    b"Connection: keep-alive\r\nProxy-Connection: close",
+    b"Connection: keep-alive\r\nKeep-Alive: timeout=5",
+])
+def test_the_parsers_keep_alive_is_the_rfc_rule_rfc9112_9_3(version: bytes,
+                                                              fields: bytes) -> None:
+    """A head whose only framing field is Connection takes the parser's
+    shortcut through llhttp's own reading of the tokens (parser.py); its
+    verdict must still be keep_alive()'s, whatever llhttp makes of a token."""
+    events = RequestParser().feed(b"GET / HTTP/" + version + b"\r\nHost: a\r\n" + fields
+                                  + b"\r\n\r\n")
+    head = events[0]
+    assert isinstance(head, RequestHead), events
+    assert head.keep_alive is keep_alive(version.decode(), head.headers)
+
+
 def test_connection_tokens_are_lowercased_and_split() -> None:
     h = Headers([(b"Connection", b" Keep-Alive ,Upgrade,, "), (b"connection", b"TE")])
     assert connection_tokens(h) == [b"keep-alive", b"upgrade", b"te"]
