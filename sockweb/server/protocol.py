@@ -383,7 +383,9 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         if not keep_alive:
             self._closing = True
         if response.shared:
-            transport.write(state.wire_cache.get(response, method, keep_alive, http_10))
+            # With the loop's time, the cache looks at the wall clock once a second.
+            transport.write(state.wire_cache.get(response, method, keep_alive, http_10,
+                                                 self.loop.time()))
             if state.access_log is not None:
                 state.access_log.log(self.peer, head, response.status, response.content_length)
             self._after_response()

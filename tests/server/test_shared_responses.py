@@ -231,6 +231,38 @@ def test_date_moves_on_while_a_connection_stays_rfc9110_6_6_1(
     assert dates[2] > dates[0]
 
 
+@pytest.mark.parametrize("request_bytes", [
+    b"GET / HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n",
+    b"GET / HTTP/1.0\r\n\r\n",
+    b"HEAD / HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n",
+])
+def test_date_moves_on_for_answers_that_close_rfc9110_6_6_1(
+    start_server: Callable[..., ServerProcess], request_bytes: bytes,
+) -> None:
+    """The same rule for a ready answer that ends its connection (kept per
+    second too, checked by the event loop's clock): each new connection's
+    Date is the time it was answered."""
+    import email.utils
+    import socket
+    import time
+
+    server = start_server("--hello", "--no-access-log")
+    dates = []
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            before = int(time.time())
+            sock.sendall(request_bytes)
+            status, headers, _ = _one_response(sock, request_bytes.startswith(b"HEAD"))
+            after = int(time.time())
+            assert status == 200 and headers["connection"] == "close"
+            assert sock.recv(1) == b""
+        date = email.utils.parsedate_to_datetime(headers["date"]).timestamp()
+        assert before <= date <= after
+        dates.append(date)
+        time.sleep(0.6)
+    assert dates[2] > dates[0]
+
+
 def test_wire_cache_reads_the_clock_again_only_past_the_second() -> None:
     """Given the loop's time, the cache looks at the wall clock once a second:
     before the next wall-clock second the bytes are the very same object; past
