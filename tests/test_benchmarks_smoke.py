@@ -105,3 +105,15 @@ def test_harness_quick_run(tmp_path: Path) -> None:
         assert heading in results
     assert "| **sockweb** |" in results
     assert "hello ≥ 2.5x uvicorn" in results
+
+
+@pytest.mark.parametrize("scenario", ["hello", "hello-close", "asgi-hello"])
+def test_instruction_counts_loop_runs(scenario: str) -> None:
+    """benchmarks/count.py's in-process loop (what callgrind counts) still
+    drives the scenario's requests through HttpProtocol; the count itself
+    needs valgrind, which CI does not install."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "count.py"), scenario, "--inner", "50"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr == ""
