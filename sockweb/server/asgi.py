@@ -75,7 +75,7 @@ def http_scope(exchange: AppExchange, root_path: str, state: dict[str, Any],
         "headers": headers,
         "client": client,
         "server": server,
-        "state": dict(state),
+        "state": state.copy(),
         "extensions": {},
     }
 

@@ -296,7 +296,8 @@ class AppExchange:
             self.finished = True
             if not (self.disconnected or transport is None or transport.is_closing()):
                 transport.write(payload)
-                self._done()
+                if self._log is not None or not self.keep_alive:
+                    self._done()  # (a call only when it has something to do)
                 return self.conn.write_paused
             return False
         out: list[bytes] = []
