@@ -200,13 +200,15 @@ class AppConnectionMixin:
         self._exchange = exchange
         self.deadline = math.inf  # an app may think as long as it likes
         self._task = None
-        if state.plain_tasks:
+        loop = self.loop
+        if state.plain_tasks and loop.get_task_factory() is None:
             # What loop.create_task() would make, without its layer of calls
             # and with a name made once: the two (the default name is
-            # formatted per Task) were a quarter of the cost of a Task.
-            _Task(self._run_app(state.app, exchange), loop=self.loop, name=APP_TASK_NAME)
+            # formatted per Task) were a quarter of the cost of a Task. The
+            # factory is looked at every time: an app may set one at any time.
+            _Task(self._run_app(state.app, exchange), loop=loop, name=APP_TASK_NAME)
         else:
-            self.loop.create_task(self._run_app(state.app, exchange))
+            loop.create_task(self._run_app(state.app, exchange))
 
     async def _run_app(self, app: AppRunner, exchange: AppExchange) -> None:
         try:

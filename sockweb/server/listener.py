@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from .._loop import loop_name, new_event_loop
+from .._loop import creates_tasks_plainly, loop_name, new_event_loop
 from ..http.errors import RemoteProtocolError, SockwebError
 from ..http.events import RequestHead
 from .access_log import AccessLog
@@ -59,8 +59,9 @@ class ServerState:
         self._out = AccessLog(out)
         self.wire_cache = WireCache()
         self.shutting_down = False
-        # The loop has no task factory (set by start() once the app's startup
-        # is done): connections may make an app's Task directly.
+        # The loop's create_task() is asyncio's or uvloop's own (set by
+        # start()): with no task factory, connections make an app's Task
+        # themselves.
         self.plain_tasks = False
 
     def log_protocol_error(self, peer: str, error: RemoteProtocolError) -> None:
@@ -132,6 +133,7 @@ class Server:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._state = state = ServerState(self.config, self.handler, loop, self.out)
+        state.plain_tasks = creates_tasks_plainly(loop)
         state.app = self.app
         self._stopped = asyncio.Event()
         if self.app is not None:
@@ -140,7 +142,6 @@ class Server:
                 await self.app.startup()
             except SockwebError as exc:  # a failed ASGI lifespan startup: its own words
                 raise StartupError(str(exc)) from None
-            state.plain_tasks = loop.get_task_factory() is None
         if self.listeners is None:
             self.listeners = open_listeners(self.config)
         self.port = self.listeners.port

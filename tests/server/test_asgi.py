@@ -288,13 +288,14 @@ def test_keep_alive_across_app_requests(echo: ServerProcess) -> None:
         conn.close()
 
 
-@pytest.mark.parametrize("app", ["asgi_tasks:app", "asgi_tasks:with_factory"])
+@pytest.mark.parametrize("app", ["asgi_tasks:app", "asgi_tasks:with_factory",
+                                 "asgi_tasks:late_factory"])
 def test_every_request_runs_in_a_task_of_its_own(start_server: Any, app: str) -> None:
     """Each request's app runs in a new asyncio Task (as under uvicorn), so
     ``current_task()`` and context variables never carry over from one
     request to the next on a kept-alive connection. A task factory the app
-    installs in its lifespan startup makes those Tasks; without one sockweb
-    makes them itself, under one name."""
+    installs makes those Tasks, from the next request on, whenever it was
+    installed; without one sockweb makes them itself, under one name."""
     server = serve(start_server, app)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     try:
@@ -304,10 +305,10 @@ def test_every_request_runs_in_a_task_of_its_own(start_server: Any, app: str) ->
             answers.append(loads(conn.getresponse().read()))
     finally:
         conn.close()
-    for answer in answers:
+    for i, answer in enumerate(answers):
         assert answer["listed"] and answer["new"]
         assert answer["leaked"] == ""
-        if app.endswith("with_factory"):
+        if app.endswith("with_factory") or (app.endswith("late_factory") and i > 0):
             assert answer["by_factory"]
         else:
             assert not answer["by_factory"]

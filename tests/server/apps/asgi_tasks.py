@@ -5,7 +5,8 @@ whether asyncio counts it among the loop's tasks, whether it is a new Task
 (never seen by an earlier request; each is kept, so no id is reused), and whether a context
 variable set by an earlier request on any connection leaks into it.
 ``with_factory`` is the same app, but its lifespan startup installs a task
-factory on the loop, which every Task it makes records.
+factory on the loop, which every Task it makes records; ``late_factory``
+installs that factory while it answers its first request instead.
 """
 
 from __future__ import annotations
@@ -69,4 +70,12 @@ async def with_factory(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await _lifespan(receive, send, install_factory=True)
     else:
+        await _answer(scope, send)
+
+
+async def late_factory(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send, install_factory=False)
+    else:
+        asyncio.get_running_loop().set_task_factory(_factory)
         await _answer(scope, send)
