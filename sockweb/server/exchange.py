@@ -238,9 +238,13 @@ class AppExchange:
                 kept.append(field)
             elif kind == _LENGTH:
                 value = field[1]
-                if not value.isdigit() or (length is not None and int(value) != length):
-                    raise LocalProtocolError(f"invalid Content-Length {value!r}")
-                length = int(value)
+                try:
+                    declared = int(value) if value.isdigit() else -1
+                except ValueError:  # more digits than int() reads (sys.get_int_max_str_digits)
+                    declared = -1
+                if declared < 0 or (length is not None and declared != length):
+                    raise LocalProtocolError(f"invalid Content-Length {value[:40]!r}")
+                length = declared
             elif kind == _CLOSE:
                 self.keep_alive = False
         self.status = status

@@ -124,6 +124,18 @@ def test_a_bad_content_length_is_refused_however_its_name_is_spelt_rfc9110_8_6(
         assert conn.transport.data == b""
 
 
+def test_a_content_length_too_long_for_int_is_refused_not_a_crash_rfc9110_8_6() -> None:
+    """Python's int() refuses more than sys.get_int_max_str_digits()
+    digits (4,300 by default) with a ValueError; the app hears the same
+    LocalProtocolError as for any other bad Content-Length (however many of
+    the digits are leading zeros)."""
+    for value in (b"9" * 5000, b"0" * 4999 + b"5"):
+        exchange, conn = _exchange()
+        with pytest.raises(LocalProtocolError, match="invalid Content-Length"):
+            exchange.start(200, [(b"content-length", value)])
+        assert conn.transport.data == b""
+
+
 def test_content_length_however_spelt_frames_the_body_rfc9110_8_6() -> None:
     for name in (b"content-length", b"Content-Length", b"CONTENT-LENGTH", b"Content-length"):
         data, _ = _answer([(name, b"5")])
