@@ -184,9 +184,9 @@ class AppConnectionMixin:
         state = self.state
         if state.config.verbose:
             state.print_head(self.peer, exchange.head)
-        # (Mounts.match() is not called at all without --static mounts.)
+        # A --static mount (no call at all without one): answered at once; a
+        # body is dropped as it comes.
         if state.handler.mounts and state.handler.match(exchange.path):  # type: ignore[attr-defined]
-            # A --static mount: answered at once; a body is dropped as it comes.
             response = state.handler.handle(exchange.head.method.decode("ascii"),
                                             exchange.path, exchange.query, exchange.head.headers)
             exchange.finished = True
