@@ -70,7 +70,9 @@ def _cork(transport: asyncio.Transport) -> None:
     TIME_WAIT stays with us, not in the client's table of ports. Under
     wrk's close-per-request load that is about 2 µs of the server's CPU per
     connection (benchmarks/PROFILE.md). Whatever the close path, the kernel
-    flushes corked data when the FIN is sent (close or shutdown).
+    flushes corked data when the FIN is sent (close or shutdown). Not over
+    TLS (``ServerState.cork``): there the close waits for the client's
+    close_notify, which cannot come before the corked answer arrives.
     """
     if _TCP_CORK is None:
         return
@@ -408,7 +410,8 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         self._answered = True
         if not keep_alive:
             self._closing = True
-            _cork(transport)
+            if state.cork:
+                _cork(transport)
         if response.shared:
             # With the loop's time, the cache looks at the wall clock once a second.
             transport.write(state.wire_cache.get(response, method, keep_alive, http_10,
