@@ -63,10 +63,6 @@ class ServerState:
         # start()): with no task factory, connections make an app's Task
         # themselves.
         self.plain_tasks = False
-        # A closing answer may be corked (protocol._cork): not over TLS, whose
-        # close waits for the client's close_notify, which would wait for the
-        # corked answer until the kernel's 200 ms ceiling (set by start()).
-        self.cork = False
 
     def log_protocol_error(self, peer: str, error: RemoteProtocolError) -> None:
         log.info("%s: %d %s", peer, error.status, error)
@@ -150,7 +146,6 @@ class Server:
             self.listeners = open_listeners(self.config)
         self.port = self.listeners.port
         tls = self.listeners.ssl
-        state.cork = tls is None
         for sock in self.listeners.sockets:
             if tls is None:
                 server = await loop.create_server(lambda: HttpProtocol(state), sock=sock,

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
@@ -57,33 +56,6 @@ BUSY = (
     b"Content-Length: 20\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
     b"Too many connections"
 )
-# Linux's TCP_CORK (None elsewhere): see _cork().
-_TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)
-
-
-def _cork(transport: asyncio.Transport) -> None:
-    """Hold back what is written next until the close, which sends it with the FIN.
-
-    For an answer that ends its connection: the FIN rides on the answer's
-    last segment instead of following it in a packet of its own, and it
-    reaches the client before the client's own FIN, so the connection's
-    TIME_WAIT stays with us, not in the client's table of ports. Under
-    wrk's close-per-request load that is about 2 µs of the server's CPU per
-    connection (benchmarks/PROFILE.md). Whatever the close path, the kernel
-    flushes corked data when the FIN is sent (close or shutdown). Not over
-    TLS (``ServerState.cork``): there the close waits for the client's
-    close_notify, which cannot come before the corked answer arrives.
-    """
-    if _TCP_CORK is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        # Not contextlib.suppress: this runs once per closing answer, and a
-        # try costs nothing where a context manager costs calls.
-        try:  # noqa: SIM105
-            sock.setsockopt(socket.IPPROTO_TCP, _TCP_CORK, 1)
-        except OSError:
-            pass  # not TCP (a Unix socket): nothing to hold back
 
 
 class Handler(Protocol):
@@ -410,8 +382,6 @@ class HttpProtocol(AppConnectionMixin, asyncio.Protocol):
         self._answered = True
         if not keep_alive:
             self._closing = True
-            if state.cork:
-                _cork(transport)
         if response.shared:
             # With the loop's time, the cache looks at the wall clock once a second.
             transport.write(state.wire_cache.get(response, method, keep_alive, http_10,

@@ -4,8 +4,6 @@ get its own framing (RFC 9112 sections 6 and 9, RFC 9110 section 9.3.2)."""
 
 from __future__ import annotations
 
-import socket
-import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -281,39 +279,3 @@ def test_wire_cache_reads_the_clock_again_only_past_the_second() -> None:
     assert cache._check_at > check_at + 5.0
     date = later.split(b"Date: ", 1)[1].split(b"\r\n", 1)[0].decode()
     assert abs(email.utils.parsedate_to_datetime(date).timestamp() - time.time()) < 2
-
-
-
-def segments_in_until_eof(port: int, request: bytes) -> tuple[bytes, int]:
-    """One request on a fresh connection, read to end-of-file; then the count of
-    TCP segments this socket has received (Linux's tcp_info.tcpi_segs_in)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(request)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
-        # struct tcp_info (linux/tcp.h): tcpi_segs_in is the u32 at byte 140.
-        (segs_in,) = struct.unpack_from("=I", info, 140)
-        return b"".join(chunks), segs_in
-
-
-@pytest.mark.skipif(not hasattr(socket, "TCP_CORK"), reason="TCP_CORK and TCP_INFO are Linux's")
-@pytest.mark.parametrize("request_bytes", [
-    b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",  # the ready hello
-    b"GET / HTTP/1.0\r\n\r\n",
-    b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",  # a file
-    b"GET / HTTP/1.1\r\n\r\n",  # no Host: 400
-], ids=["hello-close", "hello-1.0", "file", "bad-request"])
-def test_a_closing_answer_brings_its_fin(start_server: Callable[..., ServerProcess],
-                                         site: Path, request_bytes: bytes) -> None:
-    """RFC 9112 section 9.6: the server that closes after its answer sends the
-    FIN in the answer's last segment (TCP_CORK until the close). So the client
-    gets three segments: the SYN-ACK, the ACK of its request (Linux acks at
-    once on a new connection) and the answer with the FIN; a FIN of its own
-    would be a fourth, and would often come after the client's own FIN."""
-    what = str(site) if b"/hello.txt" in request_bytes else "--hello"
-    server = start_server(what, "--no-access-log")
-    data, segments = segments_in_until_eof(server.port, request_bytes)
-    assert b"Connection: close\r\n" in data
-    assert segments <= 3, f"{segments} segments: the FIN came on its own"

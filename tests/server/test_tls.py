@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import http.client
-import io
 import os
 import socket
 import ssl
 import subprocess
-import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +15,6 @@ from pathlib import Path
 import pytest
 import trustme
 
-from sockweb.server.config import ServerConfig
-from sockweb.server.listener import Server
 from tests.server.test_sockets import TIMEOUT, Sockweb, launch, run_cli
 
 __all__ = ["launch"]  # the fixture, shared with test_sockets
@@ -187,57 +182,3 @@ def test_encrypted_key_is_refused_without_prompting(certs: dict[str, Path],
 def test_keyfile_without_certfile_is_one_line_exit_2(certs: dict[str, Path]) -> None:
     out = run_cli("--hello", "--port", "0", "--keyfile", str(certs["key"]))
     assert (out.returncode, out.stderr.strip()) == (2, "sockweb: --keyfile needs --certfile")
-
-
-def test_a_closing_answer_over_tls_is_not_corked(certs: dict[str, Path], site: Path) -> None:
-    """A plain answer that ends its connection is corked until the close, so
-    that its FIN rides on it (test_shared_responses). Over TLS the close waits
-    for the client's close_notify, which cannot come before the answer: a
-    corked answer would sit in the kernel until TCP_CORK's 200 ms ceiling.
-    Checked on the server's socket while the client holds the answer and has
-    not closed yet (so the server's TLS close is still waiting)."""
-    async def main() -> list[int]:
-        config = ServerConfig(directory=str(site), access_log=False, host="127.0.0.1", port=0,
-                              certfile=str(certs["cert"]), keyfile=str(certs["key"]))
-        server = Server(config, out=io.StringIO())
-        await server.start()
-        got_answer, may_close = threading.Event(), threading.Event()
-        answers: list[bytes] = []
-
-        def client() -> None:
-            ctx = ssl.create_default_context(cafile=str(certs["ca"]))
-            with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as raw, \
-                    ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-                tls.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-                data = b""
-                while not data.endswith(b"hello, world\n"):
-                    chunk = tls.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                answers.append(data)
-                got_answer.set()
-                may_close.wait(TIMEOUT)
-
-        thread = threading.Thread(target=client)
-        thread.start()
-        try:
-            while not got_answer.is_set() and thread.is_alive():
-                await asyncio.sleep(0.005)
-            assert server._state is not None
-            corked = [
-                conn.transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP,
-                                                                   socket.TCP_CORK)
-                for conn in server._state.connections if conn.transport is not None
-            ]
-        finally:
-            may_close.set()
-            while thread.is_alive():
-                await asyncio.sleep(0.01)
-            await server.shutdown()
-        assert answers and answers[0].startswith(b"HTTP/1.1 200 OK\r\n")
-        assert b"Connection: close\r\n" in answers[0]
-        return corked
-
-    corked = asyncio.run(main())
-    assert corked == [0], "the connection is still open (its TLS close waits) and not corked"
