@@ -39,7 +39,15 @@ Run = tuple[str, St]
 MARK_STYLES = frozenset({MARK})
 PLAIN: St = (frozenset(), None, None)
 MIN_LINE = 20  # deep indentation stops short of leaving fewer columns than this
-_widths: dict[str, int] = {}
+# Known without unicodedata, whose import most pages then never need (0.7 ms):
+# printable ASCII (in text that is not all ASCII), Latin-1's letters and
+# signs and the typographic punctuation of U+2010-U+2027 (dashes, quotes,
+# daggers, bullets, the ellipsis) take one column; the soft hyphen, a format
+# character, none.
+_widths: dict[str, int] = dict.fromkeys(
+    [*map(chr, range(0x20, 0x7F)), *map(chr, range(0xA0, 0x100)),
+     *map(chr, range(0x2010, 0x2028))], 1)
+_widths["\xad"] = 0
 
 
 def width_of(text: str) -> int:
@@ -50,7 +58,7 @@ def width_of(text: str) -> int:
     for ch in text:
         w = _widths.get(ch)
         if w is None:
-            import unicodedata  # once a character is new: most pages are ASCII (0.7 ms)
+            import unicodedata  # once a character is new (see _widths)
 
             if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
                 w = 0

@@ -51,3 +51,34 @@ def test_a_word_longer_than_many_lines_fills_each() -> None:
     lines = flow._wrap([("x " + wide, BOLD)], 10)
     assert ["".join(t for t, _ in line) for line in lines] == \
         ["x"] + ["\u4e00" * 5] * 20 + ["\u4e00"]
+
+
+def _width_by_unicodedata(ch: str) -> int:
+    import unicodedata
+
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def test_widths_known_in_advance_are_unicodedatas() -> None:
+    """The characters whose width is known without importing unicodedata (printable
+    ASCII, Latin-1, U+2010-U+2027) get the width unicodedata would give them."""
+    known = [*map(chr, range(0x20, 0x7F)), *map(chr, range(0xA0, 0x100)),
+             *map(chr, range(0x2010, 0x2028))]
+    assert set(known) <= flow._widths.keys()
+    for ch in known:
+        assert flow._widths[ch] == _width_by_unicodedata(ch), hex(ord(ch))
+    assert width_of("caf\xe9 \u2014 \u201cna\xefve\u201d\u2026 soft\xadhyphen") == 26
+
+
+def test_a_page_of_latin1_and_dashes_imports_no_unicodedata() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom sockweb.browser.flow import width_of\n"
+            "width_of('\\u2014 \\xab\\u201cx\\u201d\\xbb \\xe9\\u2026')\n"
+            "print('unicodedata' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30, check=True)
+    assert out.stdout.strip() == "False"
