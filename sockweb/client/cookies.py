@@ -1,14 +1,22 @@
 """A cookie jar (RFC 6265) over the standard library's ``http.cookiejar``.
 
-The storage and the matching rules are the stdlib's: domain and path
-matching, Secure only over https, Max-Age and Expires (a past date deletes),
-and its refusal of Domain attributes like ``com`` or ``co.uk`` (a short list,
-not the Public Suffix List: ``github.io`` gets through). Two things are
-added:
+The storage, path matching, Secure only over https, Max-Age and Expires (a
+past date deletes) are the stdlib's, and so is its refusal of Domain
+attributes like ``co.uk`` (a short list, not the Public Suffix List:
+``github.io`` gets through). Added or replaced:
 
-* a policy that keeps host-only cookies (no Domain attribute) to their exact
-  host, as RFC 6265 section 5.3 step 6 requires; the stdlib default would
-  also send them to every subdomain;
+* the domain rules, as two pure functions: which domain a Set-Cookie may
+  claim (``_cookie_domain``, RFC 6265 sections 5.2.3 and 5.3 steps 4 to 6)
+  and which hosts a stored domain matches (``_domain_matches``, section
+  5.1.3). The stdlib treats an IP address as a name, so 127.0.0.1 could
+  widen a cookie to every address ending in ``.0.1``; it accepts a one-label
+  Domain like ``local`` from ``localhost`` (then sent to every dotless host);
+  it deletes a cookie for any domain before its policy looks at the Domain.
+  Here, as in curl: an IP address matches only itself, a Domain of one label
+  only the host of that name, and a refused cookie deletes nothing;
+* host-only cookies (no Domain attribute) kept to their exact host, as RFC
+  6265 section 5.3 step 6 requires; the stdlib default would also send them
+  to every subdomain;
 * our own reader and writer for the Netscape file format that curl's
   ``--cookie-jar`` writes. MozillaCookieJar refuses files it did not write:
   it demands the magic first line, asserts that the subdomain flag agrees
@@ -21,6 +29,8 @@ adapters below give it just the part of that interface it reads.
 from __future__ import annotations
 
 import _thread
+import contextlib
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -101,21 +111,172 @@ class _Response:
         return self._headers.get_all(name) or default
 
 
-def _policy() -> http.cookiejar.DefaultCookiePolicy:
+def _is_ip(host: str) -> bool:
+    """Whether ``host`` (no brackets) is an IP address, to which no suffix rule applies.
+
+    IPv6 has a colon; IPv4 is any host whose last label is a number, the
+    WHATWG URL standard's "ends in a number" test (``127.1`` and ``0x7f.1``
+    are addresses too, and no real top-level domain is numeric).
+    """
+    if ":" in host:
+        return True
+    last = host[:-1] if host.endswith(".") else host
+    last = last.rpartition(".")[2]
+    if last[:2] in ("0x", "0X"):
+        last = last[2:]
+        return last.isascii() and all(c in "0123456789abcdefABCDEF" for c in last)
+    return last.isascii() and last.isdigit()
+
+
+def _cookie_domain(host: str, attribute: str | None) -> str | None:
+    """The domain a cookie from ``host`` keeps, given its Domain attribute (None: absent).
+
+    Returns ``host`` itself for a host-only cookie, ``.domain`` for a cookie
+    that also covers subdomains, None for a cookie to ignore. RFC 6265:
+
+    * 5.2.3: an empty attribute is ignored; a leading dot is dropped. ``.``
+      alone is refused, as curl refuses it.
+    * 5.1.3: the suffix rule is for host names only: an IP address host may
+      name only itself, and then the cookie is host-only (curl writes
+      ``127.0.0.1 FALSE``).
+    * 5.3 step 5: without the Public Suffix List, a one-label domain stands
+      in for a public suffix: refused unless it is the host itself, which
+      makes the cookie host-only.
+    * 5.3 step 6: otherwise the host must domain-match the attribute. The
+      stdlib policy still refuses ``co.uk`` and its like afterwards.
+    """
+    if not attribute:
+        return host
+    domain = attribute.lower()
+    domain = domain[1:] if domain.startswith(".") else domain
+    if not domain:
+        return None
+    if domain == host:
+        return host if _is_ip(host) or "." not in host else "." + domain
+    if _is_ip(host) or _is_ip(domain) or "." not in domain:
+        return None
+    return "." + domain if host.endswith("." + domain) else None
+
+
+def _domain_matches(host: str, domain: str) -> bool:
+    """Whether a cookie stored for ``domain`` goes to ``host`` (RFC 6265 section 5.4 step 1).
+
+    ``domain`` is as the jar stores it: a host-only cookie's host, or a
+    leading dot for "and subdomains", which by section 5.1.3 never reaches
+    past an IP address, nor below a one-label domain (curl's rule for what
+    it reads from a file; ``.com`` matches only a host called ``com``).
+    """
+    if not domain.startswith("."):
+        return domain == _stored_domain(host)
+    base = domain[1:]
+    if host == base:
+        return True
+    if "." not in base or _is_ip(base) or _is_ip(host):
+        return False
+    return host.endswith(domain)
+
+
+def _request_host(request: urllib.request.Request) -> str:
+    # Our _Request's lower-cased host, brackets and port removed.
+    return request.origin_req_host
+
+
+def _set_domain(cookie: http.cookiejar.Cookie, domain: str) -> None:
+    wide = domain.startswith(".")
+    cookie.domain = _stored_domain(domain)
+    cookie.domain_specified = cookie.domain_initial_dot = wide
+
+
+@functools.cache
+def _stdlib_classes() -> tuple[
+    type[http.cookiejar.CookieJar], type[http.cookiejar.DefaultCookiePolicy]
+]:
+    """http.cookiejar's jar and policy with the domain rules above in place of theirs.
+
+    Made on first use, so that importing this module does not import
+    http.cookiejar.
+    """
     import http.cookiejar
 
-    return http.cookiejar.DefaultCookiePolicy(
-        # strict_domain refuses Domain=co.uk and its like: the stdlib's short
-        # stand-in for the Public Suffix List, which no package here ships.
-        strict_domain=True,
-        strict_ns_domain=http.cookiejar.DefaultCookiePolicy.DomainStrictNonDomain,
-    )
+    class Policy(http.cookiejar.DefaultCookiePolicy):
+        def domain_return_ok(self, domain: str, request: urllib.request.Request) -> bool:
+            return _domain_matches(_request_host(request), domain)
+
+        def return_ok_domain(
+            self, cookie: http.cookiejar.Cookie, request: urllib.request.Request
+        ) -> bool:
+            return _domain_matches(_request_host(request), cookie.domain)
+
+    class Jar(http.cookiejar.CookieJar):
+        # make_cookies deletes a cookie that arrives expired at once, for the
+        # domain it claims, before any policy has judged that domain: the
+        # deletions wait here until _cookie_domain has.
+        _deferred: list[tuple[str, str, str]] | None = None
+
+        def __init__(self, policy: Policy) -> None:
+            super().__init__(policy)
+            self.policy = policy
+
+        def clear(
+            self, domain: str | None = None, path: str | None = None, name: str | None = None
+        ) -> None:
+            if self._deferred is not None and domain and path and name:
+                self._deferred.append((domain, path, name))
+            else:
+                super().clear(domain, path, name)
+
+        def make_cookies(
+            self, response: HTTPResponse, request: urllib.request.Request
+        ) -> list[http.cookiejar.Cookie]:
+            deletions: list[tuple[str, str, str]] = []
+            self._deferred = deletions
+            try:
+                made = super().make_cookies(response, request)
+            finally:
+                self._deferred = None
+            host = _request_host(request)
+            kept = []
+            for cookie in made:
+                # The stdlib puts a dot before the Domain attribute unless it
+                # had one: "Domain=" and "Domain=." both become ".".
+                attribute = None
+                if cookie.domain_specified:
+                    attribute = cookie.domain if cookie.domain_initial_dot else cookie.domain[1:]
+                domain = _cookie_domain(host, attribute)
+                if domain is not None:
+                    _set_domain(cookie, domain)
+                    kept.append(cookie)
+            for claimed, path, name in deletions:
+                # Without a Domain the stdlib used the host: no leading dot.
+                if claimed == ".":
+                    continue  # "Domain=." is refused; "Domain=" deletes nothing either
+                domain = _cookie_domain(host, claimed if claimed.startswith(".") else None)
+                if domain is None:
+                    continue
+                probe = _make_cookie(name, "", domain, path)
+                if self.policy.set_ok_domain(probe, request):
+                    with contextlib.suppress(KeyError):
+                        super().clear(probe.domain, path, name)
+            return kept
+
+    return Jar, Policy
+
+
+def _new_stdlib_jar() -> http.cookiejar.CookieJar:
+    jar_class, policy_class = _stdlib_classes()
+    # strict_domain refuses Domain=co.uk and its like: the stdlib's short
+    # stand-in for the Public Suffix List, which no package here ships.
+    # (Its strict_ns_domain flags are moot: return_ok_domain is ours.)
+    return jar_class(policy_class(strict_domain=True))
 
 
 def _stored_domain(domain: str) -> str:
     # The stdlib keys a dotless host ("localhost") as "localhost.local"; a
-    # host-only cookie must carry that same name or it is never sent.
+    # host-only cookie must carry that same name or it is never sent. IPv6
+    # goes without brackets, as curl writes it (sockweb once wrote "[::1]").
     domain = domain.lower()
+    if domain.startswith("[") and domain.endswith("]"):
+        domain = domain[1:-1]
     if not domain.startswith(".") and "." not in domain:
         return domain + ".local"
     return domain
@@ -237,9 +398,7 @@ class CookieJar:
     def _jar(self) -> http.cookiejar.CookieJar:
         with self._lock:
             if self._stdlib_jar is None:
-                import http.cookiejar
-
-                self._stdlib_jar = http.cookiejar.CookieJar(_policy())
+                self._stdlib_jar = _new_stdlib_jar()
             return self._stdlib_jar
 
     def __bool__(self) -> bool:

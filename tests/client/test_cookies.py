@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import http.cookiejar
 import os
+import shutil
+import socket
+import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from pathlib import Path
 
 import pytest
 
+from sockweb.client.api import Client
 from sockweb.client.cookies import CookieJar
 from sockweb.http.headers import Headers
 
@@ -327,3 +332,291 @@ def test_latin1_bytes_survive_a_file(tmp_path: Path) -> None:
     again = CookieJar()
     again.load(str(path))
     assert again.header_for("http://example.com/") == "u=caf\xc3\xa9"
+
+
+# -- IP addresses and one-label domains (RFC 6265 sections 5.1.3 and 5.3) ------------
+
+
+def test_domain_attribute_on_an_ip_host_is_refused_rfc6265_section_5_1_3() -> None:
+    """RFC 6265 section 5.1.3: the suffix rule never applies to an IP address.
+
+    127.0.0.1 may not widen a cookie to "0.1" (and from there to 127.1.0.1).
+    """
+    jar = CookieJar()
+    receive(jar, "http://127.0.0.1:8000/", "a=1; Domain=0.1", "b=2; Domain=.0.0.1", "c=3; Domain=1")
+    assert len(jar) == 0
+    assert jar.header_for("http://127.0.0.1/") is None
+    assert jar.header_for("http://127.1.0.1/") is None
+
+
+@pytest.mark.parametrize("domain", ["127.0.0.1", ".127.0.0.1", "127.0.0.1".upper()])
+def test_domain_equal_to_the_ip_is_host_only_rfc6265_section_5_3(domain: str) -> None:
+    """RFC 6265 sections 5.1.3 and 5.3 step 6: a Domain equal to the IP host matches it and
+    nothing else; the jar keeps it as curl does, a host-only line ``127.0.0.1 FALSE``."""
+    jar = CookieJar()
+    receive(jar, "http://127.0.0.1:8000/", f"a=1; Domain={domain}")
+    assert jar.header_for("http://127.0.0.1/") == "a=1"
+    assert jar.header_for("http://127.1.0.1/") is None
+    assert jar.header_for("http://x.127.0.0.1/") is None
+    assert list(jar) == [("a", "1", "127.0.0.1", "/")]
+
+
+@pytest.mark.parametrize(
+    ("set_cookie", "stored"),
+    [("a=1", "::1"), ("a=1; Domain=::1", "::1"), ("a=1; Domain=1", None), ("a=1; Domain=:1", None)],
+)
+def test_ipv6_host_rfc6265_section_5_1_3(set_cookie: str, stored: str | None) -> None:
+    """RFC 6265 section 5.1.3 for an IPv6 literal, bracketed in the URL but not in the
+    cookie's domain (curl writes ``::1`` too): exact match or nothing."""
+    jar = CookieJar()
+    receive(jar, "http://[::1]:8000/", set_cookie)
+    assert [domain for _, _, domain, _ in jar] == ([stored] if stored else [])
+    assert jar.header_for("http://[::1]/") == ("a=1" if stored else None)
+    assert jar.header_for("http://[::2:1]/") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        # "local" would reach every dotless host: to the stdlib, "x" is "x.local".
+        ("http://localhost/", "local"),
+        ("http://www.example.com/", "com"),
+        ("http://www.example.com/", "."),
+        ("http://localhost/", "."),
+        ("http://intranet/", "."),
+    ],
+)
+def test_one_label_or_empty_domain_refused_rfc6265_section_5_3_step_5(
+    url: str, domain: str
+) -> None:
+    """RFC 6265 section 5.3 step 5: without the Public Suffix List, a Domain of one label
+    (or nothing after its dot) other than the host itself is refused, as curl refuses it."""
+    jar = CookieJar()
+    receive(jar, url, f"a=1; Domain={domain}")
+    assert len(jar) == 0
+    for other in ("http://localhost/", "http://intranet/", "http://foo.local/", "http://[::1]/"):
+        assert jar.header_for(other) is None, other
+
+
+@pytest.mark.parametrize("host", ["localhost", "intranet"])
+def test_one_label_domain_equal_to_the_host_is_host_only_rfc6265_section_5_3_step_5(
+    host: str,
+) -> None:
+    """RFC 6265 section 5.3 step 5: a Domain that is a public suffix but identical to the
+    request host makes a host-only cookie. The stdlib kept ``.localhost`` and then never
+    sent it to localhost, only to its subdomains."""
+    jar = CookieJar()
+    receive(jar, f"http://{host}:8000/", f"a=1; Domain={host}")
+    assert jar.header_for(f"http://{host}/") == "a=1"
+    assert jar.header_for(f"http://www.{host}/") is None
+    assert list(jar) == [("a", "1", host, "/")]
+
+
+def test_empty_domain_attribute_is_ignored_rfc6265_section_5_2_3() -> None:
+    """RFC 6265 section 5.2.3: an empty Domain attribute is ignored, so the cookie is
+    host-only (curl agrees); the stdlib dropped the cookie."""
+    jar = CookieJar()
+    receive(jar, "http://127.0.0.1:8000/", "a=1; Domain=")
+    receive(jar, "http://www.example.com/", "b=2; Domain=")
+    assert jar.header_for("http://127.0.0.1/") == "a=1"
+    assert jar.header_for("http://www.example.com/") == "b=2"
+    assert jar.header_for("http://example.com/") is None
+
+
+def test_a_deletion_for_another_domain_is_refused_rfc6265_section_5_3() -> None:
+    """RFC 6265 section 5.3 step 6 comes before step 11: a cookie whose Domain does not
+    cover the host is ignored, expired or not. The stdlib deleted the victim's cookie
+    before its policy looked at the domain."""
+    jar = CookieJar()
+    receive(jar, "https://www.example.com/", "sid=secret; Domain=example.com; Path=/")
+    receive(jar, "https://127.0.0.1/", "ip=1")
+    receive(jar, "http://evil.test/", "sid=; Domain=example.com; Path=/; Max-Age=0")
+    receive(jar, "http://127.1.0.1/", "ip=; Domain=127.0.0.1; Path=/; Max-Age=0")
+    assert jar.header_for("https://example.com/") == "sid=secret"
+    assert jar.header_for("https://127.0.0.1/") == "ip=1"
+    # The host itself still deletes, with or without the Domain.
+    receive(jar, "https://www.example.com/", "sid=; Domain=example.com; Path=/; Max-Age=0")
+    receive(jar, "https://127.0.0.1/", "ip=; Domain=127.0.0.1; Path=/; Max-Age=0")
+    assert len(jar) == 0
+
+
+JAR_LINES = [
+    # (line's domain, subdomain flag, hosts that get the cookie, hosts that do not)
+    (".0.0.1", "TRUE", [], ["127.0.0.1", "127.1.0.1"]),
+    ("0.1", "TRUE", [], ["127.0.0.1", "10.0.0.1"]),
+    (".127.0.0.1", "TRUE", ["127.0.0.1"], ["x.127.0.0.1", "127.0.0.2"]),
+    ("127.0.0.1", "FALSE", ["127.0.0.1"], ["x.127.0.0.1"]),
+    ("::1", "FALSE", ["[::1]"], ["[::2:1]"]),
+    (".::1", "TRUE", ["[::1]"], ["[::2:1]"]),
+    ("[::1]", "FALSE", ["[::1]"], ["[::2:1]"]),  # as sockweb used to write it
+    (".com", "TRUE", [], ["example.com", "www.example.com"]),
+    ("com", "TRUE", [], ["example.com"]),
+    (".local", "TRUE", [], ["localhost", "intranet", "foo.local", "[::1]"]),
+    (".localhost", "TRUE", ["localhost"], ["intranet"]),
+    (".intranet", "TRUE", ["intranet"], ["www.intranet", "localhost"]),
+    ("", "TRUE", [], ["localhost", "example.com", "[::1]"]),
+    (".", "TRUE", [], ["localhost", "example.com", "[::1]"]),
+]
+
+
+@pytest.mark.parametrize(("domain", "flag", "sent", "not_sent"), JAR_LINES)
+def test_loaded_lines_follow_the_same_rules_rfc6265_section_5_1_3(
+    tmp_path: Path, domain: str, flag: str, sent: list[str], not_sent: list[str]
+) -> None:
+    """RFC 6265 section 5.1.3 for cookies read from a curl file: an IP address matches only
+    itself, and a one-label domain only the host of that name (what curl 7.88 sends)."""
+    path = tmp_path / "jar.txt"
+    path.write_text(f"{domain}\t{flag}\t/\tFALSE\t0\ta\t1\n")
+    jar = CookieJar()
+    jar.load(str(path))
+    for host in sent:
+        assert jar.header_for(f"http://{host}:8000/") == "a=1", host
+    for host in not_sent:
+        assert jar.header_for(f"http://{host}:8000/") is None, host
+
+
+# -- over real sockets -----------------------------------------------------------------
+
+
+class CookieServer:
+    """A raw-socket HTTP/1.1 server in a thread: answers every request with the
+    Set-Cookie fields it was given and records each request's Cookie field."""
+
+    def __init__(self, host: str, set_cookies: list[str]) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family)
+        self.sock.bind((host, 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        self.set_cookies = set_cookies
+        self.cookies: list[str | None] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                fields = data.decode("latin-1").split("\r\n")[1:]
+                found = [f[7:].strip() for f in fields if f.lower().startswith("cookie:")]
+                self.cookies.append(found[0] if found else None)
+                extra = "".join(f"Set-Cookie: {value}\r\n" for value in self.set_cookies)
+                conn.sendall(
+                    f"HTTP/1.1 200 OK\r\n{extra}Content-Length: 2\r\nConnection: close\r\n\r\nok"
+                    .encode("latin-1")
+                )
+
+    def close(self) -> None:
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[[str, list[str]], CookieServer]]:
+    started: list[CookieServer] = []
+
+    def start(host: str, set_cookies: list[str]) -> CookieServer:
+        server = CookieServer(host, set_cookies)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def test_ip_host_cannot_widen_its_cookie_over_sockets_rfc6265_section_5_1_3(
+    servers: Callable[[str, list[str]], CookieServer], tmp_path: Path
+) -> None:
+    """RFC 6265 section 5.1.3, end to end: 127.0.0.1 says Domain=0.1, and neither
+    127.1.0.1 nor 127.0.0.1 is sent the cookie; Domain=127.0.0.1 comes back to its host only,
+    and is saved as the host-only line curl writes."""
+    first = servers("127.0.0.1", ["wide=1; Domain=0.1", "own=2; Domain=127.0.0.1"])
+    second = servers("127.1.0.1", [])
+    with Client(trust_env=False) as client:
+        client.get(first.url + "/set")
+        client.get(first.url + "/again")
+        client.get(second.url + "/")
+        path = tmp_path / "jar.txt"
+        client.cookies.save(str(path))
+    assert first.cookies == [None, "own=2"]
+    assert second.cookies == [None]
+    assert "127.0.0.1\tFALSE\t/\tFALSE\t0\town\t2\n" in path.read_text()
+
+
+def test_loaded_ip_lines_over_sockets_rfc6265_section_5_1_3(
+    servers: Callable[[str, list[str]], CookieServer], tmp_path: Path
+) -> None:
+    """RFC 6265 section 5.1.3 for a jar file: ``.0.0.1 TRUE`` goes to no IP address."""
+    path = tmp_path / "jar.txt"
+    path.write_text(
+        ".0.0.1\tTRUE\t/\tFALSE\t0\twide\t1\n.127.0.0.1\tTRUE\t/\tFALSE\t0\town\t2\n"
+    )
+    server = servers("127.0.0.1", [])
+    jar = CookieJar()
+    jar.load(str(path))
+    with Client(cookies=jar, trust_env=False) as client:
+        client.get(server.url + "/")
+    assert server.cookies == ["own=2"]
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback on this host")
+def test_ipv6_host_over_sockets_rfc6265_section_5_1_3(
+    servers: Callable[[str, list[str]], CookieServer], tmp_path: Path
+) -> None:
+    """RFC 6265 sections 5.1.3 and 5.3 step 6 for [::1]: Domain=::1 is host-only, Domain=1
+    is refused, and the file names the host as curl does, without brackets."""
+    server = servers("::1", ["own=1; Domain=::1", "bad=2; Domain=1", "plain=3"])
+    with Client(trust_env=False) as client:
+        client.get(server.url + "/")
+        client.get(server.url + "/")
+        path = tmp_path / "jar.txt"
+        client.cookies.save(str(path))
+    assert server.cookies[0] is None
+    assert pairs(server.cookies[1]) == {"own=1", "plain=3"}
+    text = path.read_text()
+    assert "::1\tFALSE\t/\tFALSE\t0\town\t1\n" in text
+    assert "[" not in text
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_and_sockweb_agree_on_ip_cookies_rfc6265_section_5_1_3(
+    servers: Callable[[str, list[str]], CookieServer], tmp_path: Path
+) -> None:
+    """What curl stores from an IP host (refusing Domain=0.1, keeping Domain=127.0.0.1 as
+    host-only), sockweb reads back and sends to that host alone."""
+    first = servers("127.0.0.1", ["wide=1; Domain=0.1", "own=2; Domain=127.0.0.1"])
+    second = servers("127.1.0.1", [])
+    path = tmp_path / "curl.txt"
+    subprocess.run(
+        ["curl", "-s", "-o", os.devnull, "--noproxy", "*", "-c", str(path), first.url + "/"],
+        check=True, timeout=30,
+    )
+    jar = CookieJar()
+    jar.load(str(path))
+    assert list(jar) == [("own", "2", "127.0.0.1", "/")]
+    with Client(cookies=jar, trust_env=False) as client:
+        client.get(first.url + "/")
+        client.get(second.url + "/")
+    assert first.cookies == [None, "own=2"]
+    assert second.cookies == [None]
