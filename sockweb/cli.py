@@ -155,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _command_parser(argv[0], argparse.ArgumentParser).parse_args(argv[1:])
     else:
         args = build_parser(command).parse_args(argv)
+    args.own_process = own_process
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:

@@ -284,6 +284,8 @@ class Client:
             except BaseException:
                 conn.close()
                 raise
+        if "transfer-encoding" in head.headers:
+            _only_chunked(head.headers, conn)
         self.cookies.extract(url, request.headers, head.status, head.headers)
 
         def on_close(complete: bool, conn: Connection = conn) -> None:
@@ -311,10 +313,13 @@ class Client:
             defaults = {b"user-agent", b"accept", b"accept-encoding"}
             fields = [
                 (n, v) for n, v in headers.raw
-                if n.lower() != b"host"
-                and (n.lower() not in defaults or self.headers.get_raw(n) != v)]
+                if n.lower() not in defaults or self.headers.get_raw(n) != v]
         else:
-            fields = [(b"Host", url.netloc_for_host_header.encode())]
+            # A Host of the caller's own goes instead of the URL's, first (curl
+            # -H 'Host: ...', httpx): how a virtual host is tested before its
+            # name resolves. Redirects drop it (redirects.redirect_headers).
+            own_host = headers.get_raw(b"host") if "host" in headers else None
+            fields = [(b"Host", own_host or url.netloc_for_host_header.encode())]
             if proxy is not None and url.scheme == "http":
                 target = url.absolute_target.encode()
                 proxy_url = URL.parse(proxy)
@@ -322,7 +327,7 @@ class Client:
                     fields.append((b"Proxy-Authorization", basic_auth(*proxy_url.userinfo)))
             else:
                 target = url.request_target.encode()
-            if "host" in headers:  # ours is the one that matches the URL
+            if own_host is not None:
                 fields.extend((n, v) for n, v in headers.raw if n.lower() != b"host")
             else:
                 fields += headers.raw
@@ -371,6 +376,19 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _only_chunked(headers: Headers, conn: Connection) -> None:
+    """Refuse a body under a transfer coding other than chunked (gzip,
+    deflate...: RFC 9112 section 7), which the parser frames but nothing
+    here decodes: its coded bytes must not pass for the body."""
+    codings = [c.strip().lower() for c in (headers.get("transfer-encoding") or "").split(",")]
+    others = [c for c in codings if c and c != "chunked"]
+    if others:
+        from .decoding import DecodingError
+
+        conn.close()
+        raise DecodingError(f"unsupported transfer coding {', '.join(others)!r} in the response")
 
 
 def _drain(response: Response, limit: int = 64 * 1024) -> None:

@@ -25,20 +25,30 @@ def basic_auth(user: str, password: str) -> bytes:
 def encode_multipart(
     fields: Iterable[tuple[str, str]], files: Mapping[str, FileSpec]
 ) -> tuple[bytes, bytes]:
-    """(body, content type) of multipart/form-data (RFC 7578)."""
+    """(body, content type) of multipart/form-data (RFC 7578): the fields, then the files."""
+    return encode_form_data([*fields, *files.items()])
+
+
+def encode_form_data(parts: Iterable[tuple[str, str | FileSpec]]) -> tuple[bytes, bytes]:
+    """(body, content type) of multipart/form-data (RFC 7578), the parts in order.
+
+    A ``str`` value is a field; bytes or a (filename, content[, type]) tuple is
+    a file. A name may come more than once (section 4.3: several files).
+    """
     import secrets
 
     boundary = secrets.token_hex(16).encode()
-    parts: list[bytes] = []
+    out: list[bytes] = []
 
     def quote(value: str) -> bytes:
         return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D") \
-            .replace("\n", "%0A").encode()
+            .replace("\n", "%0A").encode("utf-8", "surrogateescape")  # argv's bytes, as typed
 
-    for name, value in fields:
-        parts.append(b"--%b\r\nContent-Disposition: form-data; name=\"%b\"\r\n\r\n%b\r\n"
-                     % (boundary, quote(name), value.encode()))
-    for name, spec in files.items():
+    for name, spec in parts:
+        if isinstance(spec, str):
+            out.append(b"--%b\r\nContent-Disposition: form-data; name=\"%b\"\r\n\r\n%b\r\n"
+                       % (boundary, quote(name), spec.encode("utf-8", "surrogateescape")))
+            continue
         if isinstance(spec, bytes):
             filename, content, ctype = name, spec, "application/octet-stream"
         elif len(spec) == 2:
@@ -46,12 +56,12 @@ def encode_multipart(
             ctype = "application/octet-stream"
         else:
             filename, content, ctype = spec
-        parts.append(
+        out.append(
             b"--%b\r\nContent-Disposition: form-data; name=\"%b\"; filename=\"%b\"\r\n"
             b"Content-Type: %b\r\n\r\n%b\r\n"
             % (boundary, quote(name), quote(filename), ctype.encode(), content))
-    parts.append(b"--%b--\r\n" % boundary)
-    return b"".join(parts), b"multipart/form-data; boundary=" + boundary
+    out.append(b"--%b--\r\n" % boundary)
+    return b"".join(out), b"multipart/form-data; boundary=" + boundary
 
 
 def encode_chunked(body: Iterable[bytes]) -> Iterator[bytes]:

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from .errors import IncompleteBody, ReadTimeout, read_failure
+from .errors import IncompleteBody, ReadError, ReadTimeout, read_failure
 
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
@@ -201,8 +201,10 @@ class BodyCopyMixin:
         return got
 
     def _read_failed(self, exc: OSError) -> IncompleteBody:
-        return IncompleteBody(
+        cut = IncompleteBody(
             f"{read_failure(exc)}; {self.received} bytes of the body received", self.received)
+        cut.exit_code = ReadError.exit_code  # a reset, not an end: curl's 56, not 18
+        return cut
 
     def _closed_early(self) -> IncompleteBody:
         self._eof = True

@@ -25,11 +25,45 @@ if TYPE_CHECKING:
 EXIT_CODES = """\
 exit codes (curl's): 0 ok, 2 bad usage, 3 malformed URL, 5 proxy failed,
 6 host not found, 7 connection failed, 8 malformed response, 18 body cut short,
-22 HTTP error with --fail, 23 cannot write output, 28 timeout, 35 TLS handshake
-failed, 47 too many redirects, 56 connection lost, 60 certificate not trusted,
+22 HTTP error with --fail, 23 cannot write output, 26 cannot read input,
+28 timeout, 33 cannot resume (bad Content-Range), 35 TLS handshake failed,
+47 too many redirects, 56 connection lost, 60 certificate not trusted,
 61 bad content encoding, 63 --max-filesize exceeded, 77 --cacert unreadable,
 130 interrupted
 """
+# A request method is a token (RFC 9110 section 9.1, 5.6.2), and so is a field name.
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _seconds(text: str) -> float:
+    """A time option's value: a finite number of seconds, 0 or more (curl's rule)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    # Over ~3 years the socket module's timeout overflows; curl also caps it.
+    if not 0 <= value <= 1e8:
+        raise argparse.ArgumentTypeError(f"expected 0 to 100000000 seconds, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A byte count or a number: an integer, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _redirects(text: str) -> int:
+    """--max-redirs: a whole number, or -1 for no limit (curl's)."""
+    return -1 if text == "-1" else _count(text)
+
+
+def _offset(text: str) -> str:
+    """-C: '-' (from the file's size) or a byte offset."""
+    if text != "-":
+        _count(text)
+    return text
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,13 +79,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-F", "--form", action="append", metavar="NAME=VALUE",
                    help="multipart form field; NAME=@FILE uploads a file")
     p.add_argument("-L", "--location", action="store_true", help="follow redirects")
-    p.add_argument("--max-redirs", type=int, default=30, metavar="N")
+    p.add_argument("--max-redirs", type=_redirects, default=30, metavar="N",
+                   help="follow at most N redirects (-1: no limit)")
     p.add_argument("-I", "--head", action="store_true", help="HEAD request, show the headers")
     p.add_argument("-i", "--include", action="store_true", help="headers in the output too")
     p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE")
     p.add_argument("-O", "--remote-name", action="store_true",
                    help="write the body to a file named like the URL's last segment")
-    p.add_argument("-C", "--continue-at", metavar="-",
+    p.add_argument("-C", "--continue-at", metavar="-", type=_offset,
                    help="'-' resumes an interrupted -o download with a Range request")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="show the request and response heads as sent and received")
@@ -64,14 +99,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="cookies to send: 'a=1; b=2' or a cookie file")
     p.add_argument("-c", "--cookie-jar", metavar="FILE",
                    help="save the cookies to FILE afterwards (curl's format)")
-    p.add_argument("-m", "--max-time", type=float, metavar="SECONDS",
-                   help="give up on the transfer after this long")
-    p.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS")
+    p.add_argument("-m", "--max-time", type=_seconds, metavar="SECONDS",
+                   help="give up on the whole transfer after this long (0: no limit)")
+    p.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS",
+                   help="give up on connecting after this long (0: the default, 10)")
     p.add_argument("-f", "--fail", action="store_true", help="exit 22 on a 4xx/5xx status")
     p.add_argument("-k", "--insecure", action="store_true",
                    help="do not verify the TLS certificate")
     p.add_argument("--cacert", metavar="FILE", help="trust the CA certificates in FILE")
-    p.add_argument("--max-filesize", type=int, metavar="BYTES",
+    p.add_argument("--max-filesize", type=_count, metavar="BYTES",
                    help="refuse a body larger than this")
     p.add_argument("-s", "--silent", action="store_true", help="no progress bar")
 
@@ -79,8 +115,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..http.errors import ProtocolError, SockwebError
 
+    # -m caps the whole transfer, as curl's does: a server that sends a byte
+    # now and then defeats a per-read timeout. A process of its own (cli.main
+    # with no argv) is timed by the kernel; a program that calls main([...])
+    # keeps its signals, and gets the per-read and per-piece checks only.
+    disarm = _arm_max_time(args.max_time) \
+        if args.max_time and getattr(args, "own_process", False) else None
     try:
-        return _run(args)
+        try:
+            return _run(args)
+        finally:
+            if disarm is not None:
+                disarm()
     except KeyboardInterrupt:
         print("sockweb: interrupted", file=sys.stderr)
         return 130
@@ -109,14 +155,72 @@ def _fail(message: str) -> None:
     print(f"sockweb: {message}", file=sys.stderr)
 
 
+def _arm_max_time(seconds: float) -> Callable[[], None]:
+    """SIGALRM after ``seconds`` raises Timeout wherever the transfer is
+    (a system call interrupted by it fails with the handler's exception);
+    then again every 50 ms, should a clean-up path swallow one. Returns
+    what puts the timer and the previous handler back."""
+    import _signal  # type: ignore[import-not-found]  # signal's C core, without its enums
+
+    def expire(signum: int, frame: object) -> None:
+        from .errors import Timeout
+
+        raise Timeout(f"operation timed out after {seconds:g} s (--max-time)")
+
+    previous = _signal.signal(_signal.SIGALRM, expire)
+    _signal.setitimer(_signal.ITIMER_REAL, seconds, 0.05)
+
+    def disarm() -> None:
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+        _signal.signal(_signal.SIGALRM, previous)
+
+    return disarm
+
+
+def _read_error(path: str, exc: OSError) -> Exception:
+    """A local file named by an option could not be read: curl's exit 26."""
+    from ..http.errors import SockwebError
+
+    error = SockwebError(f"cannot read {path}: {exc.strerror or exc}")
+    error.exit_code = 26  # type: ignore[attr-defined]
+    return error
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise _read_error(path, exc) from exc
+
+
+def _arg_bytes(value: str) -> bytes:
+    """An argument's bytes as they were typed (argv is decoded with
+    surrogateescape, so even bytes that are not UTF-8 come back)."""
+    return os.fsencode(value)
+
+
 def _read_arg(value: str) -> bytes:
     if value.startswith("@"):
         path = value[1:]
         if path == "-":
             return sys.stdin.buffer.read()
-        with open(path, "rb") as f:
-            return f.read()
-    return value.encode()
+        return _read_file(path)
+    return _arg_bytes(value)
+
+
+def _field(name: str, value: str, what: str) -> tuple[str, str]:
+    """A header field from the command line, checked as a request's own would be
+    (RFC 9110 section 5.1, 5.5): a token for the name; no CR, LF or NUL in the
+    value, which would end the field and start another. The value's bytes go
+    out as typed (curl's way): UTF-8 from a UTF-8 terminal, not Latin-1."""
+    if not name or not set(name) <= _TCHAR:
+        raise _usage(f"bad {what} name {name!r}: "
+                     "a field name is letters, digits and !#$%&'*+-.^_`|~")
+    raw = _arg_bytes(value)
+    if b"\r" in raw or b"\n" in raw or b"\0" in raw:
+        raise _usage(f"bad {what} {name!r}: CR, LF and NUL cannot be in a field value")
+    return name, raw.decode("latin-1")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -126,13 +230,16 @@ def _run(args: argparse.Namespace) -> int:
     from .errors import HTTPStatusError
 
     url = URL.parse(args.url, default_scheme="http")
+    if args.request is not None and (not args.request or not set(args.request) <= _TCHAR):
+        raise _usage(f"bad method {args.request!r}: a method is a token, such as GET or PURGE")
     method = args.request or ("HEAD" if args.head else None)
     headers: list[tuple[str, str]] = []
     for item in args.header:
         name, sep, value = item.partition(":")
         if not sep or not name.strip():
             raise _usage(f"bad header {item!r}: use 'Name: value'")
-        headers.append((name.strip(), value.strip()))
+        headers.append(_field(name.strip(), value.strip(), "header"))
+    own = {name.lower() for name, _ in headers}
     kw: dict[str, Any] = {"headers": headers}
     if args.data or args.data_binary:
         # curl -d @file drops CR and LF (a file saved with a final newline
@@ -141,31 +248,37 @@ def _run(args: argparse.Namespace) -> int:
                  else _read_arg(d) for d in args.data or ()]
         parts += [_read_arg(d) for d in args.data_binary or ()]
         kw["content"] = b"&".join(parts)
-        if not any(n.lower() == "content-type" for n, _ in headers):
+        if "content-type" not in own:
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
         method = method or "POST"
     if args.json is not None:
         kw["content"] = _read_arg(args.json)
-        headers.append(("Content-Type", "application/json"))
-        headers.append(("Accept", "application/json"))
+        # curl --json: the user's own Content-Type or Accept wins
+        # (application/vnd.api+json, application/problem+json...).
+        if "content-type" not in own:
+            headers.append(("Content-Type", "application/json"))
+        if "accept" not in own:
+            headers.append(("Accept", "application/json"))
         method = method or "POST"
     if args.form:
-        fields, files = [], {}
+        # In the order given, a name as often as given (RFC 7578 section 4.3:
+        # several files under one name), as curl sends them.
+        form: list[tuple[str, str | tuple[str, bytes, str]]] = []
         for item in args.form:
             name, sep, value = item.partition("=")
             if not sep:
                 raise _usage(f"bad form field {item!r}: use NAME=VALUE or NAME=@FILE")
             if value.startswith("@"):
                 path, _, ctype = value[1:].partition(";type=")
-                with open(path, "rb") as f:
-                    files[name] = (os.path.basename(path), f.read(),
-                                   ctype or "application/octet-stream")
+                form.append((name, (os.path.basename(path), _read_file(path),
+                                    ctype or "application/octet-stream")))
             else:
-                fields.append((name, value))
-        from .bodies import encode_multipart
+                form.append((name, value))
+        from .bodies import encode_form_data
 
-        kw["content"], ctype_bytes = encode_multipart(fields, files)
-        headers.append(("Content-Type", ctype_bytes.decode()))
+        kw["content"], ctype_bytes = encode_form_data(form)
+        if "content-type" not in own:
+            headers.append(("Content-Type", ctype_bytes.decode()))
         method = method or "POST"
     method = method or "GET"
     if args.user:
@@ -189,9 +302,14 @@ def _run(args: argparse.Namespace) -> int:
         jar.load(args.cookie_jar, missing_ok=True)
     if args.cookie:
         if "=" in args.cookie:
-            headers.append(("Cookie", args.cookie))
+            headers.append(_field("Cookie", args.cookie, "cookie"))
         else:
-            jar.load(args.cookie, missing_ok=False)
+            # A file that is not there yet is no cookies, as with curl: the
+            # habit `-b jar.txt -c jar.txt` starts from a jar that does not exist.
+            try:
+                jar.load(args.cookie, missing_ok=True)
+            except OSError as exc:
+                raise _read_error(args.cookie, exc) from exc
 
     out = sys.stdout.buffer
     tty = sys.stdout.isatty() and output_path is None
@@ -199,9 +317,11 @@ def _run(args: argparse.Namespace) -> int:
         if args.verbose or args.raw else None
     deadline = time.monotonic() + args.max_time if args.max_time else None
     read_timeout = args.max_time or 60.0
+    connect_timeout = args.connect_timeout or 10.0  # 0 is the default, as with curl
     client = Client(
-        follow_redirects=args.location, max_redirects=args.max_redirs,
-        timeout=(min(args.connect_timeout, args.max_time or args.connect_timeout), read_timeout),
+        follow_redirects=args.location,
+        max_redirects=sys.maxsize if args.max_redirs < 0 else args.max_redirs,
+        timeout=(min(connect_timeout, args.max_time or connect_timeout), read_timeout),
         verify=not args.insecure, cacert=args.cacert, cookies=jar,
         http_version="1.0" if args.http10 else "1.1",
         max_content_size=args.max_filesize, trace=trace,
@@ -273,9 +393,10 @@ class _Trace:
             while self._in_head and b"\r\n\r\n" in self._head:
                 head, _, rest = self._head.partition(b"\r\n\r\n")
                 self._print(head, "< ")
-                # A 1xx is followed by the final response's head.
+                # A 1xx is followed by the final response's head, in this
+                # read or a later one; after a 101 the bytes are another protocol's.
                 self._head = rest
-                self._in_head = head[9:10] == b"1" and rest != b""
+                self._in_head = head[9:10] == b"1" and head[9:12] != b"101"
             if len(self._head) > 1 << 20:
                 self._in_head = False
 
@@ -345,6 +466,14 @@ def _save(response: Any, path: str, resume_from: int, args: argparse.Namespace,
     if resume_from and response.status == 416:
         print(f"sockweb: {path} is already complete", file=sys.stderr)
         return
+    if append:
+        _check_resumed_range(response.headers.get("content-range"), resume_from)
+    # -i and -I with -o: the head goes into the file too (curl's way).
+    head = _head_text(response, color=False).encode() if args.include or args.head else b""
+    if args.head or response.request.method == "HEAD":
+        with open(path, "wb") as f:
+            f.write(head)
+        return
     total = response.headers.get("content-length")
     expected = int(total) + (resume_from if append else 0) if total and total.isdigit() \
         else None
@@ -362,17 +491,38 @@ def _save(response: Any, path: str, resume_from: int, args: argparse.Namespace,
 
     try:
         with open(path, "ab" if append else "wb") as f:
+            if head:
+                f.write(head)
             _write_body(response, f, on_progress)
     except IncompleteBody as exc:
         if progress:
             progress.done()
-        raise IncompleteBody(
+        cut = IncompleteBody(
             f"transfer cut short after {written} bytes"
             + (f" of {expected}" if expected else "")
             + f" ({exc}); resume with: sockweb get -C - -o {path} URL",
-            written, expected) from exc
+            written, expected)
+        cut.exit_code = exc.exit_code  # 18 for an early end, 56 for a reset
+        raise cut from exc
     if progress:
         progress.done()
+
+
+def _check_resumed_range(content_range: str | None, resume_from: int) -> None:
+    """A 206 answering ``Range: bytes=N-`` must start at N (RFC 9110 section
+    14.4): the part goes where its Content-Range says, and appending any other
+    part would corrupt the file. curl refuses such an answer with exit 33."""
+    import re
+
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    if match is None or int(match.group(1)) != resume_from:
+        from ..http.errors import SockwebError
+
+        error = SockwebError(
+            f"cannot resume at byte {resume_from}: the server's 206 has Content-Range "
+            f"{content_range!r}; the file was left as it was")
+        error.exit_code = 33  # type: ignore[attr-defined]
+        raise error
 
 
 def _write_body(response: Any, out: IO[bytes], on_progress: Callable[[int], None]) -> None:

@@ -183,8 +183,11 @@ class Connection(BodyCopyMixin):
             event = self._next_event()
         except ReadError as exc:
             self.close()
-            raise IncompleteBody(f"{exc}; {self.received} bytes of the body received",
-                                 self.received) from exc
+            cut = IncompleteBody(f"{exc}; {self.received} bytes of the body received",
+                                 self.received)
+            if isinstance(exc.__cause__, OSError):
+                cut.exit_code = ReadError.exit_code  # a reset, not an end: curl's 56, not 18
+            raise cut from exc
         if event.__class__ is Data:
             data: bytes = event.data
             self.received += len(data)

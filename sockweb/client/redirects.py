@@ -116,6 +116,9 @@ def _redirect_url(base_url: str, location: str) -> str:
     import urllib.parse
 
     target = _percent_encode(location.strip())
+    scheme = urllib.parse.urlsplit(target).scheme.lower()
+    if scheme and scheme not in _DEFAULT_PORTS:  # file:///etc/passwd: the scheme is what is wrong
+        raise RedirectError(f"redirect to unsupported scheme {scheme!r}: {location!r}")
     # urljoin quietly reads "http://" or "//" as "here"; a browser refuses them.
     if re.match(_AUTHORITY, target) and not urllib.parse.urlsplit(target).hostname:
         raise MalformedRedirect(f"redirect to a URL without a host: {location!r}")

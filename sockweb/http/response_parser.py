@@ -176,6 +176,8 @@ class ResponseParser:
         self._in_head = False
         parser = self._parser
         status = parser.get_status_code()
+        if not 100 <= status <= 599:  # RFC 9110 section 15: the classes are 1xx to 5xx
+            self._stop(f"malformed response: status code {status:03d} is not 100 to 599")
         version = parser.get_http_version()
         # The head keeps the parser's list; trailer fields, which llhttp
         # reports through on_header too, go to a new one and are dropped.

@@ -337,7 +337,8 @@ def test_large_body_cut_short_keeps_what_came_like_curl(tmp_path: Path, end: str
     with RawServer(_serve_body(head, [sent], end)) as server:
         proc = sockweb("-o", str(ours), server.url)
         theirs_proc = curl("-o", str(theirs), server.url)
-    line = assert_one_error_line(proc, 18)
+    # curl's codes: 18 for a connection that ended early, 56 for one reset.
+    line = assert_one_error_line(proc, 56 if end == "rst" else 18)
     assert f"after {len(sent)} bytes of {len(LARGE)}" in line, line
     if end == "rst":  # said as the reset it was
         assert "connection lost: Connection reset by peer" in line, line
@@ -363,7 +364,7 @@ def test_large_body_to_a_full_disk_exits_23(nginx: Peer) -> None:
 # -- -C -: a cut transfer, then the resume -----------------------------------------
 
 
-def test_cut_transfer_exits_18_then_resume_completes(nginx: Peer, docroot: Path,
+def test_reset_transfer_exits_56_then_resume_completes(nginx: Peer, docroot: Path,
                                                      tmp_path: Path) -> None:
     original = (docroot / "binary.bin").read_bytes()
     half = len(original) // 2
@@ -377,7 +378,7 @@ def test_cut_transfer_exits_18_then_resume_completes(nginx: Peer, docroot: Path,
     target = tmp_path / "f"
     with RawServer(cut) as server:
         proc = sockweb("-o", str(target), f"{server.url}/binary.bin")
-    line = assert_one_error_line(proc, 18)
+    line = assert_one_error_line(proc, 56)  # curl: "Recv failure: Connection reset by peer"
     assert str(half) in line, line
     assert "-C -" in line, line
     assert target.read_bytes() == original[:half]
@@ -890,3 +891,227 @@ def test_remote_name_cannot_climb_out_of_the_directory(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (here / "pwned").read_bytes() == b"body"
     assert not (tmp_path / "pwned").exists()
+
+
+# -- found by an audit against curl 7.88 -------------------------------------------------
+
+
+def test_max_time_caps_the_whole_transfer_like_curl() -> None:
+    """-m is the whole operation's limit (curl's --max-time), not a per-read
+    timeout: a server that sends a header line every 0.2 s is given up on
+    after the limit, with curl's exit 28."""
+    def trickle(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for n in range(40):  # 8 s at most
+            time.sleep(0.2)
+            try:
+                conn.sendall(b"X-%d: y\r\n" % n)
+            except OSError:
+                return
+
+    with RawServer(trickle) as server:
+        started = time.monotonic()
+        proc = sockweb("-m", "1", f"{server.url}/")
+        took = time.monotonic() - started
+    line = assert_one_error_line(proc, 28)
+    assert "--max-time" in line, line
+    assert took < 4, took
+
+
+def test_max_time_caps_endless_interim_responses() -> None:
+    def interim(conn: socket.socket, request: bytes) -> None:
+        for _ in range(40):
+            time.sleep(0.2)
+            try:
+                conn.sendall(b"HTTP/1.1 102 Processing\r\n\r\n")
+            except OSError:
+                return
+
+    with RawServer(interim) as server:
+        proc = sockweb("-m", "1", f"{server.url}/")
+    assert_one_error_line(proc, 28)
+
+
+@pytest.mark.parametrize("args", [["-m", "abc"], ["-m", "-1"], ["-m", "nan"], ["-m", "inf"],
+                                  ["-m", "1e300"], ["--connect-timeout", "-1"], ["-C", "abc"],
+                                  ["--max-filesize", "-5"], ["--max-redirs", "x"]])
+def test_bad_option_values_are_usage_errors_not_tracebacks(args: list[str]) -> None:
+    proc = sockweb(*args, "http://127.0.0.1:9/")
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err, err
+    assert args[0] in err, err
+
+
+def test_connect_timeout_zero_means_the_default_like_curl(nginx: Peer) -> None:
+    proc = sockweb("--connect-timeout", "0", f"{nginx.url}/text.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == curl("--connect-timeout", "0", f"{nginx.url}/text.txt").stdout
+
+
+def test_verbose_shows_the_final_head_after_a_1xx_in_its_own_packet() -> None:
+    def late(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        time.sleep(0.3)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+
+    with RawServer(late) as server:
+        proc = sockweb("-v", f"{server.url}/")
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert "< HTTP/1.1 100 Continue" in err, err
+    assert "< HTTP/1.1 200 OK" in err, err
+    assert proc.stdout == b"ok\n"
+
+
+def test_resume_refuses_a_206_that_starts_elsewhere_rfc9110_14_4(tmp_path: Path) -> None:
+    """The part goes where its Content-Range says: a 206 for bytes 0-9 cannot
+    be appended to a file of 5 bytes (curl: exit 33, the file untouched)."""
+    def wrong_part(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\n"
+                     b"Content-Length: 10\r\n\r\n0123456789")
+
+    target = tmp_path / "part.txt"
+    target.write_bytes(b"01234")
+    with RawServer(wrong_part) as server:
+        proc = sockweb("-C", "-", "-o", str(target), f"{server.url}/")
+        theirs = tmp_path / "curl.txt"
+        theirs.write_bytes(b"01234")
+        curl_proc = curl("-C", "-", "-o", str(theirs), f"{server.url}/")
+    line = assert_one_error_line(proc, 33)
+    assert "Content-Range" in line, line
+    assert target.read_bytes() == b"01234"
+    assert curl_proc.returncode == 33
+    assert theirs.read_bytes() == b"01234"
+
+
+def test_header_value_goes_out_as_typed_utf8_like_curl() -> None:
+    with RawServer(lambda conn, request: conn.sendall(
+            b"HTTP/1.1 204 No Content\r\n\r\n")) as server:
+        proc = sockweb("-H", "X-U: \u00fc\u20ac", "-b", "n=\u00fc", f"{server.url}/")
+        curl("-H", "X-U: \u00fc\u20ac", "-b", "n=\u00fc", f"{server.url}/")
+    assert proc.returncode == 0, proc.stderr
+    ours, theirs = server.requests
+    assert b"\r\nX-U: \xc3\xbc\xe2\x82\xac\r\n" in ours, ours
+    assert b"\r\nX-U: \xc3\xbc\xe2\x82\xac\r\n" in theirs, theirs
+    assert b"\r\nCookie: n=\xc3\xbc\r\n" in ours, ours
+
+
+@pytest.mark.parametrize("option", ["-d", "--data-binary", "--json", "-F"])
+def test_missing_input_file_exits_26(option: str, tmp_path: Path) -> None:
+    value = f"f=@{tmp_path}/nonexistent" if option == "-F" else f"@{tmp_path}/nonexistent"
+    proc = sockweb(option, value, "http://127.0.0.1:9/")
+    line = assert_one_error_line(proc, 26)
+    assert "cannot read" in line and "nonexistent" in line, line
+
+
+def test_missing_cookie_file_is_no_cookies_like_curl(flask_app: Peer, tmp_path: Path) -> None:
+    """`-b jar -c jar` on a first run: the jar does not exist yet."""
+    jar = tmp_path / "jar.txt"
+    proc = sockweb("-b", str(jar), "-c", str(jar), f"{flask_app.url}/cookies/set?a=1")
+    assert proc.returncode == 0, proc.stderr
+    assert "\ta\t1" in jar.read_text()
+
+
+@pytest.mark.parametrize("header", ["X: a\r\nY: 1", "X: a\nY: 1", "Bad Name: x", "B@d: x"])
+def test_request_header_that_would_break_the_head_is_a_usage_error(header: str) -> None:
+    assert_one_error_line(sockweb("-H", header, "http://127.0.0.1:9/"), 2)
+
+
+def test_method_must_be_a_token_rfc9110_9_1() -> None:
+    """CR LF in -X would write fields of its own into the request head."""
+    with RawServer(lambda conn, request: conn.sendall(
+            b"HTTP/1.1 204 No Content\r\n\r\n")) as server:
+        proc = sockweb("-X", "GET / HTTP/1.1\r\nX-Injected: 1\r\nX-B:", f"{server.url}/")
+    assert_one_error_line(proc, 2)
+    assert server.requests == []
+
+
+def test_own_host_header_is_sent_like_curl(flask_app: Peer) -> None:
+    """Testing a virtual host before its name resolves: -H 'Host: ...' wins."""
+    got = echo(sockweb("-H", "Host: other.example", f"{flask_app.url}/echo"))
+    assert got["headers"]["Host"] == "other.example"
+
+
+def test_json_keeps_the_users_own_content_type_and_accept(flask_app: Peer) -> None:
+    got = echo(sockweb("--json", '{"a":1}', "-H", "Content-Type: application/vnd.api+json",
+                       "-H", "Accept: text/x", f"{flask_app.url}/echo"))
+    assert got["headers"]["Content-Type"] == "application/vnd.api+json"
+    assert got["headers"]["Accept"] == "text/x"
+
+
+def test_form_parts_in_order_and_repeated_files_kept_rfc7578_4_3(tmp_path: Path) -> None:
+    (tmp_path / "fa.txt").write_bytes(b"AAA")
+    (tmp_path / "fb.txt").write_bytes(b"BBB")
+    args = ["-F", "a=1", "-F", f"f=@{tmp_path}/fa.txt", "-F", f"f=@{tmp_path}/fb.txt",
+            "-F", "b=2"]
+
+    def names_in_order(request: bytes) -> list[bytes]:
+        return re.findall(rb'Content-Disposition: form-data; name="([^"]+)"(?:; filename="'
+                          rb'([^"]+)")?', request)
+
+    def read_all(conn: socket.socket, request: bytes) -> None:
+        head, _, body = request.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+        while len(body) < length:
+            body += conn.recv(65536)
+        got.append(body)
+        conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    got: list[bytes] = []
+    with RawServer(read_all) as server:
+        assert sockweb(*args, f"{server.url}/").returncode == 0
+        assert curl(*args, f"{server.url}/").returncode == 0
+    ours, theirs = (names_in_order(body) for body in got)
+    assert ours == theirs == [(b"a", b""), (b"f", b"fa.txt"), (b"f", b"fb.txt"), (b"b", b"")]
+    assert b"AAA" in got[0] and b"BBB" in got[0]
+
+
+@pytest.mark.parametrize("flag", ["-i", "-I"])
+def test_include_and_head_with_output_file_write_the_head_there(nginx: Peer, tmp_path: Path,
+                                                                flag: str) -> None:
+    target = tmp_path / "out"
+    proc = sockweb(flag, "-o", str(target), f"{nginx.url}/text.txt")
+    assert proc.returncode == 0, proc.stderr
+    written = target.read_bytes()
+    assert written.startswith(b"HTTP/1.1 200 OK\n"), written
+    assert b"\nContent-Type: text/plain\n" in written
+    theirs = curl(flag, f"{nginx.url}/text.txt").stdout
+    assert written.endswith(theirs.partition(b"\r\n\r\n")[2])
+
+
+def test_max_redirs_minus_one_is_no_limit_like_curl(flask_app: Peer) -> None:
+    proc = sockweb("-L", "--max-redirs", "-1", f"{flask_app.url}/redirect-chain/35")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_redirect_to_file_scheme_is_unsupported_exit_1() -> None:
+    with RawServer(lambda conn, request: conn.sendall(
+            b"HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n")
+            ) as server:
+        proc = sockweb("-L", f"{server.url}/")
+    line = assert_one_error_line(proc, 1)
+    assert "unsupported scheme 'file'" in line, line
+
+
+def test_status_code_below_100_is_malformed_rfc9110_15() -> None:
+    with RawServer(lambda conn, request: conn.sendall(
+            b"HTTP/1.1 099 X\r\nContent-Length: 0\r\n\r\n")) as server:
+        proc = sockweb(f"{server.url}/")
+    line = assert_one_error_line(proc, 8)
+    assert "099" in line, line
+
+
+@pytest.mark.parametrize("te", [b"gzip", b"gzip, chunked"])
+def test_transfer_coding_other_than_chunked_is_refused_rfc9112_7(te: bytes) -> None:
+    """Its coded bytes must never pass for the body."""
+    body = gzip.compress(b"plain text\n")
+    if te.endswith(b"chunked"):
+        body = b"%x\r\n%b\r\n0\r\n\r\n" % (len(body), body)
+
+    with RawServer(lambda conn, request: conn.sendall(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: %b\r\n\r\n%b" % (te, body))) as server:
+        proc = sockweb(f"{server.url}/")
+    line = assert_one_error_line(proc, 61)
+    assert "transfer coding" in line, line
+    assert proc.stdout == b""
