@@ -85,9 +85,10 @@ class Mounts:
                                    f"not {spec!r}")
             if not os.path.isdir(directory):
                 raise StartupError(f"--static {spec}: not a directory: {directory}")
-            self.mounts.append((prefix.rstrip("/").encode(),
-                                StaticFiles(directory, dotfiles=config.dotfiles,
-                                            small_file_limit=config.small_file_limit)))
+            raw = prefix.rstrip("/").encode()
+            self.mounts.append((raw, StaticFiles(directory, dotfiles=config.dotfiles,
+                                                 small_file_limit=config.small_file_limit,
+                                                 prefix=raw)))
         self.mounts.sort(key=lambda m: -len(m[0]))
 
     def match(self, path: bytes) -> bool:
@@ -97,5 +98,7 @@ class Mounts:
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response:
         for prefix, files in self.mounts:
             if path == prefix or path.startswith(prefix + b"/"):
-                return files.handle(method, path[len(prefix):] or b"/", query, headers)
+                # The path below the prefix; b"" (the prefix itself) is
+                # redirected to prefix + "/" by the files, which know it.
+                return files.handle(method, path[len(prefix):], query, headers)
         return error_page(404)

@@ -98,7 +98,13 @@ def guess_content_type(name: str) -> bytes:
 
 
 class StaticFiles:
-    """Files under ``root``; hidden names (".git", ".env") only if ``dotfiles``."""
+    """Files under ``root``; hidden names (".git", ".env") only if ``dotfiles``.
+
+    ``prefix`` is the URL path the root is served at (``--static /static=DIR``
+    gives ``b"/static"``): ``handle`` gets the path below it, and the prefix
+    goes back in front wherever a URL is written (a redirect's Location, a
+    listing's title), so nothing points outside the mount.
+    """
 
     def __init__(
         self,
@@ -106,11 +112,17 @@ class StaticFiles:
         *,
         dotfiles: bool = False,
         small_file_limit: int = 64 * 1024,
+        prefix: bytes = b"",
     ) -> None:
         self.root = os.path.realpath(os.fspath(root))
         if not os.path.isdir(self.root):
             raise NotADirectoryError(f"static root is not a directory: {self.root}")
         self._inside = self.root if self.root.endswith(os.sep) else self.root + os.sep
+        if prefix and (not prefix.startswith(b"/") or prefix.endswith(b"/")):
+            raise ValueError(f"a prefix is '/name', without a trailing slash: {prefix!r}")
+        self.prefix = prefix
+        # The prefix as a listing shows it: decoded, like the segments after it.
+        self._shown_prefix = unquote_to_bytes(prefix).decode("utf-8", "replace")
         self.dotfiles = dotfiles
         self.small_file_limit = small_file_limit
         # path -> (identity, content, stat, Content-Type) of small files read
@@ -133,7 +145,11 @@ class StaticFiles:
         self._open.clear()
 
     def handle(self, method: str, path: bytes, query: bytes, headers: Headers) -> Response:
-        """The response to ``method`` on the raw (percent-encoded) ``path``."""
+        """The response to ``method`` on the raw (percent-encoded) ``path``.
+
+        ``path`` is what follows the prefix: ``b""`` is the mount's own URL
+        (``/static``), redirected to ``/static/`` like any directory.
+        """
         if method == "OPTIONS":
             return Response(204, [_ALLOW])
         if method not in ALLOWED_METHODS:
@@ -167,7 +183,10 @@ class StaticFiles:
 
     def _get(self, path: bytes, query: bytes, headers: Headers) -> Response:
         if not path.startswith(b"/"):
-            return _error(400)
+            if path or not self.prefix:
+                return _error(400)
+            # "/static" itself: the root, asked for without its slash.
+            return _redirect(self.prefix, query)
         decoded = unquote_to_bytes(path)  # once: "%252e" must stay "%2e"
         # Bytes by their value: a plain search (``b"\\" in`` costs a dropped
         # TypeError inside CPython).
@@ -194,7 +213,7 @@ class StaticFiles:
             if not self._inside_root(real):
                 return _error(404)
             if not path.endswith(b"/"):
-                return _redirect(path, query)
+                return _redirect(self.prefix + path, query)
             return self._directory(real, segments, headers)
         if stat.S_ISREG(st.st_mode) and not decoded.endswith(b"/"):
             cached = self._cache.get(requested)
@@ -237,7 +256,8 @@ class StaticFiles:
         if index is not None:
             return self._serve_open(index, _HTML, headers)
         entries = listing.scan(real, dotfiles=self.dotfiles)
-        url_path = "/" + "".join(s.decode("utf-8", "replace") + "/" for s in segments)
+        url_path = self._shown_prefix + "/"
+        url_path += "".join(s.decode("utf-8", "replace") + "/" for s in segments)
         body = listing.render(url_path, entries)
         return Response(200, [(b"Content-Type", _HTML)], body)
 

@@ -340,6 +340,19 @@ def test_request_target_must_start_with_slash(serve: Serve) -> None:
     assert serve(b"hello.txt").status == 400
 
 
+def test_prefix_is_a_path_without_trailing_slash(root: Path) -> None:
+    for bad in (b"static", b"/static/"):
+        with pytest.raises(ValueError):
+            StaticFiles(root, prefix=bad)
+    # Without a prefix an empty path is no request target; with one it is the
+    # mount's own URL, a directory asked for without its slash.
+    assert StaticFiles(root).handle("GET", b"", b"", Headers()).status == 400
+    mounted = StaticFiles(root, prefix=b"/static")
+    redirect = mounted.handle("GET", b"", b"a=1", Headers())
+    assert (redirect.status, field(redirect, "Location")) == (301, b"/static/?a=1")
+    assert field(mounted.handle("GET", b"/sub", b"", Headers()), "Location") == b"/static/sub/"
+
+
 @pytest.mark.parametrize(
     "path", [b"/..\\secret.txt", b"/%5c..%5csecret.txt", b"/sub\\inner.txt", b"/hello.txt%5C"]
 )
