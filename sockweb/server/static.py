@@ -255,6 +255,12 @@ class StaticFiles:
             index = None
         if index is not None:
             return self._serve_open(index, _HTML, headers)
+        if headers.has_any(_CONDITIONAL):
+            # A listing has no ETag and no Last-Modified (a directory's mtime
+            # misses a file growing): only the "*" forms can decide anything.
+            failed = _failed_precondition(headers, None, None, [])
+            if failed is not None:
+                return failed
         entries = listing.scan(real, dotfiles=self.dotfiles)
         url_path = self._shown_prefix + "/"
         url_path += "".join(s.decode("utf-8", "replace") + "/" for s in segments)
@@ -326,12 +332,10 @@ class StaticFiles:
         mtime = st.st_mtime_ns // 1_000_000_000  # HTTP dates have whole seconds
         validators = [(b"ETag", etag.encode("ascii")), (b"Last-Modified", http_date(mtime))]
         conditional = headers.has_any(_CONDITIONAL)
-        status = _preconditions(headers, etag, mtime) if conditional else None
-        if status == 412:
-            return _error(412)
-        if status == 304:
-            # RFC 9110 section 15.4.5: validators yes, content metadata no.
-            return Response(304, validators)
+        if conditional:
+            failed = _failed_precondition(headers, etag, mtime, validators)
+            if failed is not None:
+                return failed
 
         fd = file.fileno() if file is not None else -1
         if data is None and st.st_size <= self.small_file_limit:
@@ -415,8 +419,11 @@ def _coalesce(parts: list[Part]) -> list[Part]:
     return out
 
 
-def _etag_matches(field: str, etag: str, *, weak: bool) -> bool:
-    """RFC 9110 section 8.8.3.2: weak comparison ignores W/, strong refuses it."""
+def _etag_matches(field: str, etag: str | None, *, weak: bool) -> bool:
+    """RFC 9110 section 8.8.3.2: weak comparison ignores W/, strong refuses it.
+
+    "*" matches any current representation, one without an ETag too.
+    """
     if field.strip() == "*":
         return True
     return any(tag == etag and (weak or not w) for w, tag in _ETAG.findall(field))
@@ -430,22 +437,41 @@ def _single_date(headers: Headers, name: str) -> float | None:
     return None if raw is None else parse_http_date(raw)
 
 
-def _preconditions(headers: Headers, etag: str, mtime: int) -> int | None:
+def _failed_precondition(
+    headers: Headers, etag: str | None, mtime: int | None, validators: list[tuple[bytes, bytes]]
+) -> Response | None:
+    """The 412 or 304 the preconditions call for, or None to go on.
+
+    RFC 9110 section 15.4.5: a 304 carries the validators, no content metadata.
+    """
+    status = _preconditions(headers, etag, mtime)
+    if status == 412:
+        return _error(412)
+    if status == 304:
+        return Response(304, validators)
+    return None
+
+
+def _preconditions(headers: Headers, etag: str | None, mtime: int | None) -> int | None:
     """412, 304 or None (go on), in the order of RFC 9110 section 13.2.2.
 
     Only GET and HEAD get here, so a true If-None-Match always means 304.
+    Without an ETag only "*" matches; without a modification date both date
+    conditions are ignored (sections 13.1.3 and 13.1.4: "MUST ignore").
     """
     if_match = headers.get("if-match")
     if if_match is not None:
         if not _etag_matches(if_match, etag, weak=False):
             return 412
-    else:
+    elif mtime is not None:
         since = _single_date(headers, "if-unmodified-since")
         if since is not None and mtime > since:
             return 412
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         return 304 if _etag_matches(if_none_match, etag, weak=True) else None
+    if mtime is None:
+        return None
     since = _single_date(headers, "if-modified-since")
     if since is not None and mtime <= since:
         return 304

@@ -259,3 +259,76 @@ def test_traversal_out_of_the_mount_is_refused(mounted: ServerProcess, target: s
     assert reply.status in (400, 404), reply
     assert b"TOP SECRET" not in reply.body
     assert reply.header("Location") is None
+
+
+# -- listings and preconditions (RFC 9110 section 13), mounted or not -------------------
+
+
+LISTINGS = [("plain", "/static/sub/"), ("mounted", "/static/sub/")]
+FUTURE = "Fri, 01 Jan 2100 00:00:00 GMT"
+PAST = "Mon, 01 Jan 1990 00:00:00 GMT"
+
+
+def _server(request: pytest.FixtureRequest, name: str) -> ServerProcess:
+    server: ServerProcess = request.getfixturevalue(name)
+    return server
+
+
+@pytest.mark.parametrize(("server", "target"), LISTINGS)
+@pytest.mark.parametrize(("fields", "status"), [
+    # 13.1.1: false when no current representation's entity tag matches; a
+    # listing has none, so every list of tags fails, and "*" holds.
+    ('If-Match: "nope"\r\n', 412),
+    ('If-Match: "a", W/"b"\r\n', 412),
+    ("If-Match: *\r\n", 200),
+    # 13.1.2: "*" is false for any current representation -> 304 for GET/HEAD;
+    # a specific tag can never match one without an ETag.
+    ("If-None-Match: *\r\n", 304),
+    ('If-None-Match: "x"\r\n', 200),
+    # 13.2.2: a failed If-Match wins over If-None-Match.
+    ('If-Match: "nope"\r\nIf-None-Match: *\r\n', 412),
+    # 13.1.3 and 13.1.4: no modification date available -> MUST ignore both
+    # (nginx's autoindex answers 412 to any If-Unmodified-Since here).
+    (f"If-Modified-Since: {FUTURE}\r\n", 200),
+    (f"If-Unmodified-Since: {PAST}\r\n", 200),
+    (f"If-Unmodified-Since: {FUTURE}\r\n", 200),
+    # 13.2.2: If-None-Match is evaluated instead of If-Modified-Since.
+    (f"If-None-Match: *\r\nIf-Modified-Since: {PAST}\r\n", 304),
+])
+def test_listing_preconditions_rfc9110_13_1(request: pytest.FixtureRequest, server: str,
+                                            target: str, fields: str, status: int) -> None:
+    port = _server(request, server).port
+    for method in ("GET", "HEAD"):
+        reply = get(port, target, headers=fields, method=method)
+        assert reply.status == status, (method, fields, reply)
+        if status == 304:
+            # 15.4.5: no content, and no validators a listing does not have.
+            assert reply.body == b""
+            assert reply.header("ETag") is None and reply.header("Content-Type") is None
+        if status == 200 and method == "GET":
+            assert b"f.txt" in reply.body
+
+
+@pytest.mark.parametrize("fields", [
+    'If-Match: "nope"', "If-Match: *", "If-None-Match: *", 'If-None-Match: "x"',
+    f"If-Modified-Since: {FUTURE}",
+])
+def test_listing_preconditions_match_nginx(mounted: ServerProcess, nginx: int,
+                                           fields: str) -> None:
+    """The fields where RFC 9110 and nginx agree (not If-Unmodified-Since, above)."""
+    ours = get(mounted.port, "/static/sub/", headers=fields + "\r\n")
+    theirs = get(nginx, "/static/sub/", headers=fields + "\r\n")
+    assert ours.status == theirs.status
+
+
+def test_index_html_keeps_the_file_preconditions(mounted: ServerProcess) -> None:
+    """A directory with index.html is that file: its ETag and date decide."""
+    first = get(mounted.port, "/static/site/")
+    etag, modified = first.header("ETag"), first.header("Last-Modified")
+    assert etag and modified
+    assert get(mounted.port, "/static/site/", headers=f"If-None-Match: {etag}\r\n").status == 304
+    assert get(mounted.port, "/static/site/",
+               headers=f"If-Modified-Since: {modified}\r\n").status == 304
+    assert get(mounted.port, "/static/site/",
+               headers=f"If-Unmodified-Since: {PAST}\r\n").status == 412
+    assert get(mounted.port, "/static/site/", headers='If-None-Match: "x"\r\n').status == 200
