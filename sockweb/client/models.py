@@ -115,13 +115,11 @@ class Response:
         except BaseException:
             self._finish(complete=False)  # refused unread: the connection goes with it
             raise
+        # Piece by piece, each at most 128 KiB whatever one read expands to: a
+        # few KB of a gzip bomb would otherwise become gigabytes at once.
         for chunk in self.iter_raw():
-            out = decoder.decode(chunk)
-            if out:
-                yield out
-        tail = decoder.flush()
-        if tail:
-            yield tail
+            yield from decoder.iter_decode(chunk)
+        yield from decoder.iter_flush()
 
     def read(self) -> bytes:
         if self._content is None and "content-encoding" not in self.headers:

@@ -555,12 +555,6 @@ def test_stacked_bomb_over_a_socket_streams_in_bounded_memory(bomb_url: str) -> 
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models.Response.iter_bytes joins each read with Decoder.decode(); it has to "
-    "stream Decoder.iter_decode()/iter_flush() for `sockweb get` to stay bounded "
-    "(remove this mark once it does)",
-)
 def test_sockweb_get_of_a_stacked_bomb_peaks_small(bomb_url: str) -> None:
     """`python -m sockweb.cli get URL > /dev/null`, its peak RSS measured by a parent
     that runs nothing else (curl --compressed peaks at 11 MB on a 1 GiB bomb)."""
