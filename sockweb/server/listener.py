@@ -305,6 +305,10 @@ def serve(config: ServerConfig, listeners: Listeners, out: TextIO,
 
 def check_config(config: ServerConfig) -> None:
     """Settings that cannot work together, found before anything is opened."""
+    if config.static and config.app is None:
+        # Mounts are routed beside an app; alone they would be ignored in silence.
+        raise StartupError("--static mounts files beside an --app; to serve a directory "
+                           "alone: sockweb serve DIR")
     if not config.hello and config.app is None:
         check_directory(config.directory)
     if config.workers < 1:

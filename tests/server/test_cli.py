@@ -41,6 +41,13 @@ def test_missing_directory_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+def test_static_without_app_is_refused_not_ignored(tmp_path: Path) -> None:
+    out = run_cli("serve", "--static", f"/static={tmp_path}", "--port", "0")
+    assert out.returncode == 2
+    assert out.stderr.strip() == ("sockweb: --static mounts files beside an --app; "
+                                  "to serve a directory alone: sockweb serve DIR")
+
+
 def test_file_as_directory_is_one_line_exit_2(tmp_path: Path) -> None:
     f = tmp_path / "f.txt"
     f.write_text("x")
