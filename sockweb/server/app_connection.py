@@ -213,8 +213,15 @@ class AppConnectionMixin:
     async def _run_app(self, app: AppRunner, exchange: AppExchange) -> None:
         try:
             await app.run(exchange)
-        except Exception:
-            log.exception("app failed for %r", exchange.head.request_line)
+        except Exception as exc:
+            if exchange.refused:
+                # The server has answered for the client's broken body: an app
+                # that raises on hearing of it (IncompleteBody, Starlette's
+                # ClientDisconnect) is not at fault.
+                log.info("app raised %r after the request body of %r was refused",
+                         exc, exchange.head.request_line)
+            else:
+                log.exception("app failed for %r", exchange.head.request_line)
             exchange.fail()
         finally:
             if not exchange.finished:  # (the usual app has finished it: no call)

@@ -109,14 +109,19 @@ class ASGIRunner:
 
         async def receive() -> Message:
             nonlocal body_read
-            if not body_read and exchange.body_error is None:
-                data, more = await exchange.receive_body()
-                # What arrived of the body is the app's even if the client left
-                # after sending it; a body cut off by the leaving is not.
-                if exchange.body_error is None and (data or not more) and (
-                        exchange.body_done or not exchange.gone):
-                    body_read = not more
-                    return {"type": "http.request", "body": data, "more_body": more}
+            if not body_read:
+                if exchange.body_error is None:
+                    data, more = await exchange.receive_body()
+                    # What arrived of the body is the app's even if the client left
+                    # after sending it; a body cut off by the leaving is not.
+                    if exchange.body_error is None and (data or not more) and (
+                            exchange.body_done or not exchange.gone):
+                        body_read = not more
+                        return {"type": "http.request", "body": data, "more_body": more}
+                # The body cannot be had whole: refused (413, 400) or cut short
+                # by the client. The server answers for it (refuse_body) and the
+                # app hears http.disconnect.
+                exchange.refuse_body()
             # After the body: block until the client leaves or the response is done.
             await exchange.wait_disconnect()
             return {"type": "http.disconnect"}

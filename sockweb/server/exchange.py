@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..http.errors import LocalProtocolError, ProtocolError
+from ..http.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ..http.events import RequestHead
 from ..http.framing import LAST_CHUNK, chunk, has_no_body
 from ..http.headers import validate_field
@@ -103,6 +103,10 @@ class AppExchange:
     the bytes. The connection calls ``feed_body``, ``end_body``, ``fail_body``
     and ``lost``.
     """
+
+    # The server answered for a body the app could not have whole
+    # (refuse_body); a class attribute, so the usual request pays nothing.
+    refused = False
 
     def __init__(self, conn: Connection, head: RequestHead, path: bytes, query: bytes,
                  access_log: AccessLog | None) -> None:
@@ -211,6 +215,8 @@ class AppExchange:
         ``fields`` as an app gives them: pairs of bytes, or of bytes-like
         objects (an ASGI app may send lists, or bytearrays)."""
         if self.started:
+            if self.refused:
+                return  # the server has answered for the body: the app's answer is dropped
             raise LocalProtocolError("response already started")
         if not 100 <= status <= 999 or 100 <= status < 200:
             raise LocalProtocolError(f"invalid status {status}")
@@ -280,7 +286,7 @@ class AppExchange:
         if not self.started:
             raise LocalProtocolError("body before the response start")
         if self.finished:
-            if data or more:
+            if (data or more) and not self.refused:
                 raise LocalProtocolError("response already complete")
             return False
         transport = self.conn.transport
@@ -345,6 +351,8 @@ class AppExchange:
 
         if not self.started:
             raise LocalProtocolError("body before the response start")
+        if self.refused:
+            return
         if self._mode == "length":
             count = min(count, self._remaining)
         parts: list[Part] = []
@@ -391,15 +399,47 @@ class AppExchange:
             transport.abort()
 
     def fail(self) -> None:
-        """The app raised (already logged): a 500 if nothing was sent, else cut it off."""
+        """The app raised (already logged): a 500 if nothing was sent, else cut it off.
+
+        If the server refused the body (``body_error``: over --limit-body,
+        broken chunked framing), its 413/400 is the answer instead, as in
+        finish(): an app may well raise on the ``http.disconnect`` it heard
+        for it (Starlette's Request.body() does), and the error is the client's.
+        """
         if self.finished:
             return
         if not self.started:
             # An unread body leaves the connection out of step: close after.
             self.keep_alive = self.keep_alive and self._body_done
-            self._answer_page(INTERNAL_ERROR)
+            error = self.body_error
+            self._answer_page(INTERNAL_ERROR if error is None else error_response(error))
         else:
             self._abort("app failed after the response started")
+
+    def refuse_body(self) -> None:
+        """The app asked for a body it cannot have whole: the server answers for it.
+
+        The body was refused (``body_error``: 413 over --limit-body, 400 for
+        broken chunked framing) or the client stopped sending it before its
+        end (half-closed or gone: an incomplete message, RFC 9112 section 8,
+        400). An adapter calls this where its app finds out (wsgi.input's read
+        raises; an ASGI app hears ``http.disconnect``). If nothing was sent,
+        the error is the answer, as nginx answers 413/400 itself, and whatever
+        the app answers after it (its 500, or a 200 from an app that caught
+        the error) is dropped: the error is the client's and the app never
+        saw the request whole. If the response has begun, the connection is
+        cut, so that it cannot pass for the answer to a whole request.
+        """
+        if self.finished:
+            return
+        self.refused = True
+        self.keep_alive = False
+        if self.started:
+            self._abort("request body incomplete after the response started")
+            return
+        error = self.body_error
+        self._answer_page(error_response(
+            error if error is not None else RemoteProtocolError("incomplete request body", 400)))
 
     def finish(self) -> None:
         """The app has returned: whatever it left unsaid is settled here."""

@@ -38,6 +38,24 @@ class ClientGone(OSError):
     """The client left: the app's iterable is closed and nothing more is sent."""
 
 
+class IncompleteBody(OSError):
+    """``wsgi.input`` cannot give the whole request body (gunicorn raises its
+    NoMoreData and InvalidChunkSize for the same).
+
+    The server refused the body (over --limit-body: 413; broken chunked
+    framing: 400) or the client stopped sending it before its end (RFC 9112
+    section 8: 400); ``status`` says which. A read that ends early never
+    passes for the body's end (``wsgi.input_terminated``). By the time the
+    app sees this the server has answered for it: with ``status`` if the
+    app's response had not started, and an answer the app makes after
+    catching it is dropped; by cutting the connection if it had.
+    """
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class FileWrapper:
     """``wsgi.file_wrapper``: iterates a file in blocks (PEP 3333 optional extension)."""
 
@@ -67,14 +85,35 @@ class InputStream(io.RawIOBase):
         self._buffer = b""
         self._eof = False
 
+    # What a read raises once the body is known incomplete (a class
+    # attribute: the usual request, reading nothing, pays nothing for it).
+    _error: OSError | None = None
+
     def readable(self) -> bool:
         return True
 
+    async def _next(self) -> tuple[bytes, bool]:
+        """The next piece of the body, in the loop's thread (the app's waits)."""
+        exchange = self._exchange
+        data, more = await exchange.receive_body()
+        if not more and (exchange.body_error is not None or not exchange.body_done):
+            # Not the body's end: refused, or the client stopped sending.
+            self._eof = True
+            exchange.refuse_body()
+            error = exchange.body_error
+            self._error = (ClientGone("client disconnected during the request body")
+                           if exchange.disconnected else
+                           IncompleteBody(str(error), error.status) if error is not None
+                           else IncompleteBody("incomplete request body", 400))
+            raise self._error
+        return data, more
+
     def _fill(self) -> bool:
         if self._eof:
+            if self._error is not None:
+                raise self._error
             return False
-        future = asyncio.run_coroutine_threadsafe(self._exchange.receive_body(), self._loop)
-        data, more = future.result()
+        data, more = asyncio.run_coroutine_threadsafe(self._next(), self._loop).result()
         self._buffer += data
         if not more:
             self._eof = True
@@ -301,9 +340,10 @@ class WSGIRunner:
                 exchange.start(status, fields)
                 sent_head = True
             asyncio.run_coroutine_threadsafe(exchange.send(data, more), loop).result()
-            if exchange.disconnected and more:
+            if (exchange.disconnected or exchange.refused) and more:
                 # Stop producing for nobody; the finally below calls close().
-                raise ClientGone("client disconnected")
+                raise ClientGone("client disconnected" if exchange.disconnected
+                                 else "the server answered for the request body")
 
         def write(data: bytes) -> None:
             if not isinstance(data, bytes):
