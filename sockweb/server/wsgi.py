@@ -228,6 +228,34 @@ class _Pool:
             self._jobs.put(None)
 
 
+# The environ key of a request field's name (PEP 3333 after CGI, RFC 3875
+# section 4.1.18): b"User-Agent" -> "HTTP_USER_AGENT", and Content-Type and
+# Content-Length without the prefix. A name with "_" gets "" and is left out,
+# as nginx does (underscores_in_headers off) and gunicorn 22: it would land
+# on the same key as its "-" twin, so "Content_Length: 0" beside
+# "Content-Length: 5" would contradict the body's framing, and
+# "X_Forwarded_For" would pass for a proxy's field. A request brings the same
+# few names again and again: each is worked out once and kept (the table
+# emptied when full), which costs less than the work it saves.
+_ENV_KEYS: dict[bytes, str] = {}
+_MAX_ENV_KEYS = 1024
+# Keys whose repeats replace, not join: the last one stands.
+_UNJOINED = frozenset(["CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_HOST"])
+
+
+def _env_key(name: bytes) -> str:
+    if b"_" in name:
+        key = ""
+    else:
+        key = name.decode("latin-1").upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+    if len(_ENV_KEYS) >= _MAX_ENV_KEYS:
+        _ENV_KEYS.clear()
+    _ENV_KEYS[name] = key
+    return key
+
+
 class WSGIRunner:
     interface = "WSGI"
 
@@ -293,15 +321,16 @@ class WSGIRunner:
         }
         if host:
             env["HTTP_HOST"] = host
+        keys = _ENV_KEYS
         for name, value in head.headers.raw:
-            key = name.decode("latin-1").upper().replace("-", "_")
-            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                env[key] = value.decode("latin-1")
-                continue
-            key = "HTTP_" + key
+            key = keys.get(name)
+            if key is None:
+                key = _env_key(name)
+            if not key:
+                continue  # a name with "_"
             text = value.decode("latin-1")
             # RFC 9110 section 5.3: repeated fields join with a comma.
-            env[key] = f"{env[key]},{text}" if key in env and key != "HTTP_HOST" else text
+            env[key] = f"{env[key]},{text}" if key in env and key not in _UNJOINED else text
         return env
 
     @staticmethod

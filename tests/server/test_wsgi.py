@@ -120,6 +120,37 @@ def test_content_type_and_length_for_a_body(environ_server: ServerProcess) -> No
     assert env["_body"]["value"] == "hello"
 
 
+def test_field_names_with_underscores_are_left_out_rfc3875_4_1_18(
+        environ_server: ServerProcess) -> None:
+    """RFC 3875 section 4.1.18 (CGI) turns "-" into "_", so "Content_Length"
+    would land on CONTENT_LENGTH beside the real Content-Length (RFC 9112
+    section 6.3 frames the body by the latter): such names are dropped, as
+    nginx (underscores_in_headers off) and gunicorn 22 do, and no environ key
+    contradicts the framing or passes for a proxy's field."""
+    env = environ_of(environ_server, "/underscores", method="POST",
+                     headers="Content-Length: 5\r\nContent_Length: 0\r\n"
+                             "Content_Type: application/evil\r\nTransfer_Encoding: chunked\r\n"
+                             "X-Forwarded-For: 10.0.0.1\r\nX_Forwarded_For: 6.6.6.6\r\n"
+                             "X_Custom: spoof\r\nX-Custom: real\r\n",
+                     body=b"hello")
+    assert env["CONTENT_LENGTH"]["value"] == "5"
+    assert "CONTENT_TYPE" not in env
+    assert "HTTP_TRANSFER_ENCODING" not in env
+    assert env["HTTP_X_FORWARDED_FOR"]["value"] == "10.0.0.1"
+    assert env["HTTP_X_CUSTOM"]["value"] == "real"
+    assert env["_body"]["value"] == "hello"
+
+
+def test_underscore_content_length_beside_chunked_does_not_frame_rfc9112_6_3(
+        environ_server: ServerProcess) -> None:
+    """A chunked body has no CONTENT_LENGTH; "Content_Length: 3" does not make one."""
+    env = environ_of(environ_server, "/underscores", method="POST",
+                     headers="Transfer-Encoding: chunked\r\nContent_Length: 3\r\n",
+                     body=chunked(b"0123456789", 10))
+    assert "CONTENT_LENGTH" not in env
+    assert env["_body"]["value"] == "0123456789"
+
+
 def test_chunked_body_has_no_content_length(environ_server: ServerProcess) -> None:
     """PEP 3333: CONTENT_LENGTH may be empty or absent; with a chunked body
     there is no length to give, and wsgi.input still ends at the body's end."""
