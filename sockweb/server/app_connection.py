@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..http.errors import ProtocolError, RemoteProtocolError
 from ..http.events import RequestHead
 from ..http.framing import FRAGMENT_MARK, split_target
+from ..http.headers import Headers
 from ..http.parser import RequestParser
 from .exchange import AppExchange
 
@@ -47,6 +48,43 @@ HEAD, BODY, IDLE, RESPONDING, LINGER = range(5)
 
 # The name of every Task that runs an app for a request.
 APP_TASK_NAME = "sockweb: app request"
+
+
+def take_target_host(head: RequestHead) -> None:
+    """An absolute-form target's authority becomes the request's Host field.
+
+    RFC 9112 section 3.2.2: an origin server that receives an absolute-form
+    target (``GET http://real.example/x``) MUST ignore the Host field and use
+    the target's authority, so the apps' Host (WSGI HTTP_HOST, the ASGI
+    scope's ``host`` header, and what frameworks build URLs from) is the
+    authority, in the place of the first Host field or last if there was
+    none. A target with userinfo (RFC 9110 section 4.2.4) or an empty host
+    (section 4.2.1) is refused. Only for absolute-form: the usual
+    origin-form request never comes here.
+    """
+    scheme_end = head.target.find(b"://")
+    if scheme_end < 0:
+        return  # not absolute-form (split_target has refused any other)
+    rest = head.target[scheme_end + 3:].partition(b"#")[0]
+    end = len(rest)
+    for mark in (b"/", b"?"):
+        at = rest.find(mark)
+        if at != -1 and at < end:
+            end = at
+    authority = rest[:end]
+    if not authority or authority[:1] == b":" or b"@" in authority:
+        raise RemoteProtocolError("invalid authority in the request target", 400)
+    fields: list[tuple[bytes, bytes]] = []
+    placed = False
+    for name, value in head.headers.raw:
+        if name.lower() != b"host":
+            fields.append((name, value))
+        elif not placed:
+            fields.append((name, authority))
+            placed = True
+    if not placed:
+        fields.append((b"Host", authority))
+    head.headers = Headers.adopt(fields)
 
 
 class AppRunner(Protocol):
@@ -152,6 +190,8 @@ class AppConnectionMixin:
             if is_websocket_request(head):
                 try:
                     path, query = split_target(head.method, head.target)
+                    if head.target[:1] != b"/":
+                        take_target_host(head)
                 except ProtocolError:
                     pass
                 else:
@@ -166,6 +206,8 @@ class AppConnectionMixin:
         else:
             try:
                 path, query = split_target(head.method, target)
+                if target[:1] != b"/" and path != b"*":
+                    take_target_host(head)
             except ProtocolError as exc:
                 self._enqueue(RemoteProtocolError(str(exc), exc.status))
                 return

@@ -99,6 +99,31 @@ def test_scope_http_version_10(echo: ServerProcess) -> None:
     assert scope["path"] == "/old"
 
 
+def _absolute_form(port: int, target: bytes) -> Reply:
+    with Wire(port) as wire:
+        wire.send(b"GET " + target + b" HTTP/1.1\r\nHost: attacker.example\r\n"
+                  b"User-Agent: t\r\nConnection: close\r\n\r\n")
+        return wire.response()
+
+
+def test_absolute_form_target_is_the_scope_host_rfc9112_3_2_2(echo: ServerProcess) -> None:
+    """RFC 9112 section 3.2.2: the server MUST ignore the Host field of an
+    absolute-form request and use the target's authority: the scope's
+    ``host`` header is the authority, in the Host field's place."""
+    scope = echoed(_absolute_form(echo.port, b"http://real.example:8080/x?q=1"))["scope"]
+    assert scope["headers"] == [(b"host", b"real.example:8080"), (b"user-agent", b"t"),
+                                (b"connection", b"close")]
+    assert (scope["path"], scope["query_string"]) == ("/x", b"q=1")
+
+
+def test_starlette_url_is_the_absolute_form_authority_rfc9112_3_2_2(start_server: Any) -> None:
+    """Starlette builds request.url from the scope's host header."""
+    server = serve(start_server, "starlette_app:app")
+    reply = _absolute_form(server.port, b"http://real.example/where")
+    assert reply.status == 200, reply.body[:300]
+    assert json.loads(reply.body)["url"] == "http://real.example/where"
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_scope_method_is_the_request_method(echo: ServerProcess, method: str) -> None:
     """ASGI HTTP spec: method is the uppercase HTTP method name as a str."""

@@ -22,6 +22,7 @@ import pytest
 
 from tests.conftest import ServerProcess
 from tests.server.apphelp import (
+    Reply,
     Wire,
     chunked,
     get,
@@ -149,6 +150,44 @@ def test_underscore_content_length_beside_chunked_does_not_frame_rfc9112_6_3(
                      body=chunked(b"0123456789", 10))
     assert "CONTENT_LENGTH" not in env
     assert env["_body"]["value"] == "0123456789"
+
+
+def _absolute_form(port: int, target: bytes, version: bytes = b"1.1") -> Reply:
+    with Wire(port) as wire:
+        host = b"Host: attacker.example\r\n" if version == b"1.1" else b""
+        wire.send(b"GET " + target + b" HTTP/" + version + b"\r\n" + host
+                  + b"Connection: close\r\n\r\n")
+        return wire.response()
+
+
+@pytest.mark.parametrize("version", [b"1.1", b"1.0"])
+def test_absolute_form_target_is_the_host_rfc9112_3_2_2(environ_server: ServerProcess,
+                                                        version: bytes) -> None:
+    """RFC 9112 section 3.2.2: with an absolute-form target the server MUST
+    ignore the Host field and use the target's authority: HTTP_HOST is it
+    (and an HTTP/1.0 request without Host has one)."""
+    reply = _absolute_form(environ_server.port, b"http://real.example:8080/x?q=1", version)
+    assert reply.status == 200, reply.body[:300]
+    env = loads(reply.body)
+    assert env["HTTP_HOST"]["value"] == "real.example:8080"
+    assert (env["PATH_INFO"]["value"], env["QUERY_STRING"]["value"]) == ("/x", "q=1")
+
+
+@pytest.mark.parametrize("target", [b"http://user@real.example/x", b"http:///x",
+                                    b"http://:80/x"])
+def test_absolute_form_without_a_usable_host_is_400_rfc9110_4_2(
+        environ_server: ServerProcess, target: bytes) -> None:
+    """RFC 9110 section 4.2.1 (an empty host MUST be rejected) and 4.2.4
+    (userinfo is an error): no Host to take from such a target."""
+    assert _absolute_form(environ_server.port, target).status == 400
+
+
+def test_flask_sees_the_absolute_form_authority_rfc9112_3_2_2(start_server: Any) -> None:
+    """Flask builds request.url from HTTP_HOST: the target's, not the Host field's."""
+    server = serve(start_server, "flask_app:app")
+    reply = _absolute_form(server.port, b"http://real.example/target?via=abs")
+    assert reply.status == 200, reply.body[:300]
+    assert json.loads(reply.body)["url"] == "http://real.example/target?via=abs"
 
 
 def test_chunked_body_has_no_content_length(environ_server: ServerProcess) -> None:
