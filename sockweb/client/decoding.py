@@ -446,24 +446,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
 )
-# The WHATWG Encoding Standard folds these labels into another encoding:
-# servers that say latin-1 or ascii mean windows-1252 in practice.
-_WHATWG_LABELS = {
-    label: codec
-    for codec, labels in (
-        (
-            "windows-1252",
-            "iso-8859-1 iso8859-1 iso_8859-1 latin1 latin-1 l1 cp819 ibm819 iso-ir-100"
-            " csisolatin1 us-ascii ascii ansi_x3.4-1968 windows-1252 cp1252 x-cp1252",
-        ),
-        ("cp1254", "iso-8859-9 iso8859-9 latin5 l5"),
-        ("cp874", "iso-8859-11 tis-620"),
-        ("gbk", "gb2312 gb_2312-80 x-gbk"),
-        # Without a BOM, Python's "utf-16" would guess the machine's byte order.
-        ("utf-16-le", "utf-16"),
-    )
-    for label in labels.split()
-}
 # windows-1252 as WHATWG defines it: Python's cp1252 refuses the five bytes
 # 0x81 0x8D 0x8F 0x90 0x9D, which the web maps to the C1 controls instead.
 _windows_1252: dict[int, str] | None = None
@@ -492,21 +474,22 @@ def charset_from_content_type(value: str | None) -> str | None:
 
 
 def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    label = label.strip().lower()
-    label = _WHATWG_LABELS.get(label, label)
-    if label == "windows-1252":
-        return label
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
+    from .charsets import codec_for_label
+
+    return codec_for_label(label)
 
 
 def _decode(content: bytes, codec: str) -> str:
     if codec == "windows-1252":
         return content.decode("latin-1").translate(_windows_1252_table())
+    if codec == "replacement":  # WHATWG: the whole body is one U+FFFD
+        return "\ufffd" if content else ""
+    if codec == "x-user-defined":  # bytes 0x80-0xFF are U+F780-U+F7FF
+        return content.decode("latin-1").translate({b: 0xF700 + b for b in range(0x80, 0x100)})
+    if codec == "gb18030":
+        from .charsets import GB18030_ERRORS
+
+        return content.decode(codec, errors=GB18030_ERRORS)
     return content.decode(codec, errors="replace")
 
 
