@@ -262,7 +262,10 @@ def render(blocks: list[Block], width: int, out: Out, cut: bool = False) -> None
                 lead = block.prefix
                 if lead is None:
                     lead = " " * indent
-                elif len(lead) < indent:
+                elif len(lead) != indent:
+                    if len(lead) > indent:  # _flow keeps a marker this wide in the width
+                        _flow(block, width, lines, cut, pads, text_mode)
+                        continue
                     lead = lead.ljust(indent)
                 if text_mode:
                     lines.append(lead + text)
@@ -280,8 +283,14 @@ def render(blocks: list[Block], width: int, out: Out, cut: bool = False) -> None
 def _flow(block: Flow, width: int, lines: list[Any], cut: bool, pads: dict[str, Span],
           text_mode: bool = False) -> None:
     indent = block.indent
+    first = block.prefix
     if indent > width - MIN_LINE:
         indent = max(width - MIN_LINE, 0)
+    if first is not None and len(first) > indent:
+        first, indent = _marker_at(first, indent, width)
+        if len(first) > indent:  # a marker on a line of its own
+            lines.append(first if text_mode else Line([Span(first, MARK_STYLES)]))
+            first = None
     avail = width - indent
     runs = block.runs
     pieces: list[list[Run]]
@@ -314,7 +323,6 @@ def _flow(block: Flow, width: int, lines: list[Any], cut: bool, pads: dict[str, 
                 pieces.extend(_wrap_hard(row, avail))
             else:
                 pieces.append(row)
-    first = block.prefix
     pad = " " * indent
     for row in pieces:
         lead = pad
@@ -334,6 +342,25 @@ def _flow(block: Flow, width: int, lines: list[Any], cut: bool, pads: dict[str, 
         else:
             spans = [Span(text, styles, link, control) for text, (styles, link, control) in row]
         lines.append(Line(spans))
+
+
+def _marker_at(prefix: str, indent: int, width: int) -> tuple[str, int]:
+    """A list marker wider than the indent its item is left, deep in a narrow
+    width: (the first line's lead, the item's indent).
+
+    The marker (``prefix`` without the spaces before it) ends where the
+    indent does, as lynx and w3m keep the markers of deeper items in one
+    column; one wider than that indent takes its width for the item's lines,
+    up to half the width; one wider still (``<ol start>`` in the billions at
+    a width of 10) is cut at the width, on a line of its own (a lead longer
+    than the indent returned).
+    """
+    marker = prefix.lstrip(" ")
+    if len(marker) <= indent:
+        return marker.rjust(indent), indent
+    if len(marker) <= width // 2:
+        return marker, len(marker)
+    return marker[:width].rstrip(" "), indent
 
 
 def _split_rows(runs: list[Run]) -> list[list[Run]]:

@@ -8,7 +8,7 @@ its rest once per line).
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sockweb.browser import flow
@@ -82,3 +82,66 @@ def test_a_page_of_latin1_and_dashes_imports_no_unicodedata() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=30, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- nesting: no line past the width ----------------------------------------------------
+# Lists, quotes, definitions and tables inside one another, as deep as hypothesis
+# likes, with words longer than a line and <ol> numbers of any length: every line,
+# laid out as a display list or as text only (--dump), stays within the width.
+# (Only pre and nowrap text may pass it, and these have none.)
+_WORDS = st.lists(st.sampled_from(["a", "word", "wordy", "x" * 37, "\u4e00\u4e01", "1."]),
+                  min_size=0, max_size=6).map(" ".join)
+
+
+def _nest(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    many = st.lists(children, min_size=1, max_size=3).map("".join)
+    items = st.lists(many, min_size=1, max_size=3)
+    return st.one_of(
+        items.map(lambda xs: "<ul>" + "".join(f"<li>{x}" for x in xs) + "</ul>"),
+        st.tuples(items, st.sampled_from(["", " start=7", " start=123456789012",
+                                          " type=i start=3888", " reversed"])).map(
+            lambda t: f"<ol{t[1]}>" + "".join(f"<li>{x}" for x in t[0]) + "</ol>"),
+        many.map(lambda x: f"<blockquote>{x}</blockquote>"),
+        many.map(lambda x: f"<dl><dt>term<dd>{x}</dl>"),
+        items.map(lambda xs: "<table><tr>" + "".join(f"<td>{x}" for x in xs) + "</table>"),
+        many.map(lambda x: f"<ul><li><ul><li><ul><li><ul><li><ul><li>{x}</ul></ul></ul></ul></ul>"),
+        many.map(lambda x: f"<p>{x}<hr>"),
+    )
+
+
+_NESTED = st.recursive(_WORDS, _nest, max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NESTED, st.integers(min_value=10, max_value=100))
+def test_no_nesting_passes_the_width(html: str, width: int) -> None:
+    from sockweb.browser import layout
+
+    body = html.encode()
+    page = layout.render(body, "http://example.test/", width)
+    for line in page.lines:
+        assert flow.line_width(line) <= width, (width, [s.text for s in line.spans])
+    _, texts = layout.render_rows(body, "http://example.test/", width)
+    for text in texts:
+        assert text is None or width_of(text) <= width, (width, text)
+
+
+def test_deep_lists_keep_their_markers_at_the_last_indent() -> None:
+    """Past the depth where MIN_LINE columns would be left, markers stay in one
+    column, their text after them, as lynx and w3m have it (the audit's d7_ul20:
+    25 levels put the last marker at column 98 and its item's text at 60)."""
+    from sockweb.browser import layout
+
+    html = "".join("<ul><li>L" for _ in range(24)) + "<ul><li>DEEP words in a list item</ul>"
+    _, texts = layout.render_rows(html.encode(), "http://example.test/", 40)
+    rows = [t for t in texts if t]
+    assert all(width_of(t) <= 40 for t in rows)
+    assert rows[-3:] == [" " * 18 + "- L", " " * 18 + "* DEEP words in a list", " " * 20 + "item"]
+    # A marker wider than the indent left hangs its item's lines after it, up to
+    # half the width; past that it has a line of its own.
+    html = "<ol start=98>" + "<li>a" * 3 + "<ol start=123456789><li>" + "b " * 12 + "</ol></ol>"
+    _, texts = layout.render_rows(html.encode(), "http://example.test/", 24)
+    assert [t for t in texts if t] == [
+        "98. a", "99. a", "100. a", "123456789. b b b b b b b", " " * 11 + "b b b b b"]
+    _, texts = layout.render_rows(html.encode(), "http://example.test/", 10)
+    assert [t for t in texts if t][3:] == ["123456789.", "b b b b b", "b b b b b", "b b"]
