@@ -8,6 +8,8 @@ literal is validated and compressed. Then the port, whose default is dropped.
 Its own module because it is the largest single step of parsing a URL and
 needs nothing of the URL type. unicodedata, the IDNA codec and ipaddress
 load only for the hosts that need them (non-ASCII or punycode names, IPv6).
+At the end, the stricter check of a request's Host field, which is RFC 3986
+syntax rather than the URL Standard's.
 
 ``DEFAULT_PORTS`` is defined here, the lowest module that uses it, so that
 this module need not import urls.py; urls.py is its public home and
@@ -202,3 +204,43 @@ def _parse_port(text: str, scheme: str) -> int | None:
         raise InvalidURL(f"invalid port {_short(text)}")
     port = int(text)
     return None if DEFAULT_PORTS.get(scheme) == port else port
+
+
+# -- the Host field ------------------------------------------------------------
+
+# RFC 9112 section 3.2: Host = uri-host [ ":" port ], in RFC 3986's terms
+# (sections 3.2.2 and 3.2.3): a reg-name of unreserved characters, sub-delims
+# and pct-encoded octets (which an IPv4 address is too), or an IP-literal in
+# brackets; then digits. An empty Host is valid: a client sends one for a
+# target without an authority. "a..b" fits reg-name, so it passes (nginx
+# refuses it); spaces, "/", '"', "<", ">", "@", non-ASCII bytes do not.
+_HOST_FIELD = re.compile(
+    rb"(?:\[([^\]]*)\]|(?:[-A-Za-z0-9._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?")
+# IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+_IPV_FUTURE = re.compile(rb"[vV][0-9A-Fa-f]+\.[-A-Za-z0-9._~!$&'()*+,;=:]+")
+
+
+def valid_host_field(value: bytes) -> bool:
+    """Is ``value`` a valid Host field value (RFC 9112 section 3.2)?
+
+    Syntax only: no lookup, no normalisation (the server has nothing to route
+    by name). The parser caches the verdict for the values it sees often.
+    """
+    match = _HOST_FIELD.fullmatch(value)
+    if match is None:
+        return False
+    literal = match.group(1)
+    if literal is None:
+        return True
+    if literal[:1] in (b"v", b"V"):
+        return _IPV_FUTURE.fullmatch(literal) is not None
+    # IPv6address; ipaddress would also take a "%zone", which RFC 3986 does not.
+    if b"%" in literal or not literal.isascii():
+        return False
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(literal.decode("ascii"))
+    except ValueError:
+        return False
+    return True

@@ -21,6 +21,7 @@ from . import framing
 from .errors import RemoteProtocolError
 from .events import END_OF_MESSAGE, Data, RequestHead, Upgraded
 from .headers import Headers
+from .hosts import valid_host_field
 from .limits import DEFAULT_LIMITS, Limits
 
 Event = RequestHead | Data | RemoteProtocolError | object
@@ -34,6 +35,12 @@ MAX_METHOD = 32
 _FRAMING = frozenset(
     [b"connection", b"content-length", b"transfer-encoding", b"expect", b"upgrade"])
 _FRAMING_BUT_CONNECTION = _FRAMING - {b"connection"}
+# Host values found valid (RFC 9112 section 3.2), so that a new connection
+# with a usual Host pays one set look-up for the check, not a regex (a kept
+# connection compares with its last Host, cheaper still). Bounded: emptied
+# when full, so a client sending ever new names costs a regex each, never memory.
+_VALID_HOSTS: set[bytes] = set()
+MAX_VALID_HOSTS = 256
 
 
 # What Headers.adopt() does (the parser's lists become the head's, no copy),
@@ -53,6 +60,7 @@ class RequestParser:
         "_events",
         "_fields",
         "_head_size",
+        "_hosts",
         "_index",
         "_max_count",
         "_max_field",
@@ -108,6 +116,10 @@ class RequestParser:
         self._start = b""
         self._undecided: bytes | None = None
         self._in_body = False
+        # [Host] of the last request whose one Host was checked: the next
+        # request with the same one takes the short path without a check.
+        # ([] equals no list of fields, nor the None of a head without Host.)
+        self._hosts: list[bytes] = []
 
     @property
     def between_messages(self) -> bool:
@@ -267,8 +279,10 @@ class RequestParser:
         # no other version it accepts (0.9, 1.0, 2.0): that tells 1.1 without
         # get_http_version(), which costs more than the rest of this method.
         # (A head whose only field is Host has no framing field to look for.)
+        # Its one Host is the one of the last request, which was found valid:
+        # a list compared with a list, cheaper than len() and a look-up.
         hosts = index.get(b"host")
-        if (hosts is not None and len(hosts) == 1
+        if (hosts == self._hosts
                 and (len(index) == 1 or index.keys().isdisjoint(_FRAMING))
                 and parser.should_keep_alive() and method != b"CONNECT"):
             # The common request: HTTP/1.1, no body, persistent, nothing to
@@ -285,6 +299,14 @@ class RequestParser:
             self._events.append(head)
             return
         self._body_size = 0
+        if hosts is not None:
+            # RFC 9112 section 3.2: a Host with an invalid value is a 400 (how
+            # many there must be is check_request_head's rule).
+            for host in hosts:
+                if host not in _VALID_HOSTS and not _valid_host(host):
+                    self._stop("invalid Host header", 400)
+            if len(hosts) == 1:
+                self._hosts = [hosts[0]]
         version = parser.get_http_version()
         if (b"connection" in index and index.keys().isdisjoint(_FRAMING_BUT_CONNECTION)
                 and (version == "1.0" or (version == "1.1" and len(index.get(b"host", ())) == 1))
@@ -338,6 +360,16 @@ class RequestParser:
             self._index = {}
             self._head_size = 0
         self._events.append(END_OF_MESSAGE)
+
+
+def _valid_host(host: bytes) -> bool:
+    """Check a Host value not seen lately, and remember it if valid."""
+    if not valid_host_field(host):
+        return False
+    if len(_VALID_HOSTS) >= MAX_VALID_HOSTS:
+        _VALID_HOSTS.clear()
+    _VALID_HOSTS.add(host)
+    return True
 
 
 class _Counter:
