@@ -62,6 +62,7 @@ class RequestParser:
         "_head_size",
         "_hosts",
         "_index",
+        "_lenient",
         "_max_count",
         "_max_field",
         "_max_head",
@@ -116,6 +117,8 @@ class RequestParser:
         self._start = b""
         self._undecided: bytes | None = None
         self._in_body = False
+        # llhttp told to go on after a message it takes as the last one.
+        self._lenient = False
         # [Host] of the last request whose one Host was checked: the next
         # request with the same one takes the short path without a check.
         # ([] equals no list of fields, nor the None of a head without Host.)
@@ -159,6 +162,7 @@ class RequestParser:
             # We speak no other protocol: the request was answered as plain
             # HTTP; parse whatever follows it as the next request.
             self._parser = httptools.HttpRequestParser(self)
+            self._lenient = False
             if rest:
                 events.extend(self.feed(rest))
             self._events = events
@@ -318,10 +322,13 @@ class RequestParser:
             # 1.0), neither does RFC 9112 section 9.3, unless llhttp took a
             # Proxy-Connection field for a Connection one. Otherwise the RFC's
             # rule decides (in 1.0 a close token beside keep-alive still wins).
-            self._events.append(RequestHead(
-                method, target, version, headers,
-                (parser.should_keep_alive() or b"proxy-connection" in index)
-                and framing.keep_alive(version, headers)))
+            if parser.should_keep_alive():
+                keep = framing.keep_alive(version, headers)
+            elif b"proxy-connection" in index or self._lenient:
+                keep = self._keep_past_llhttp(framing.keep_alive(version, headers))
+            else:
+                keep = False
+            self._events.append(RequestHead(method, target, version, headers, keep))
             return
         try:
             framing.check_request_head(version, method, headers)
@@ -335,17 +342,26 @@ class RequestParser:
         if length is not None and length > self._limits.max_body_size:
             self._stop("request body too large", 413)
         chunked = length is None and b"transfer-encoding" in headers
+        keep = framing.keep_alive(version, headers)
+        if not parser.should_keep_alive():
+            keep = self._keep_past_llhttp(keep)
         self._events.append(
-            RequestHead(
-                method,
-                target,
-                version,
-                headers,
-                framing.keep_alive(version, headers),
-                expect,
-                bool(length) or chunked,
-            )
-        )
+            RequestHead(method, target, version, headers, keep, expect, bool(length) or chunked))
+
+    def _keep_past_llhttp(self, keep: bool) -> bool:
+        """``keep`` (RFC 9112 section 9.3's verdict), for a message after which
+        llhttp would close: llhttp goes on to the next message exactly when
+        the verdict is to keep the connection.
+
+        They differ on Proxy-Connection, which RFC 9110 section 7.6.1 does not
+        define (the field is no Connection, nginx ignores it) but llhttp reads
+        as Connection: without this, the request after a "Proxy-Connection:
+        close" on a kept connection would be refused as data after the close.
+        """
+        if keep is not self._lenient:
+            self._parser.set_dangerous_leniencies(lenient_keep_alive=keep)
+            self._lenient = keep
+        return keep
 
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
