@@ -13,7 +13,12 @@ query in C, and handed over as :attr:`Document.marks`, keyed by the node's
 What is never shown, decided here:
 
 * ``head`` (but its ``title``), ``script``, ``style``, ``template``, ``svg``
-  (icons), ``canvas``, ``video``, ``audio``, ``map``: browsers draw no text of theirs;
+  (icons): browsers draw no text of theirs;
+* ``map``, ``canvas``, ``video``, ``audio`` *are* walked into: a map is
+  transparent (its ``<a>``s are drawn); a canvas shows its fallback content
+  when scripts are off, as they always are here; a video's or an audio's is
+  what a browser that plays nothing shows, and lynx and w3m show it (their
+  ``<source>`` and ``<track>`` are skipped);
 * elements with the ``hidden`` attribute and ``style="display: none"`` or
   ``visibility: hidden``, as the CSS user-agent sheet and cascade say;
 * ``noscript`` *is* shown: sockweb runs no scripts, so it is the page meant
@@ -39,6 +44,8 @@ from .lexbor import LexborHTMLParser, LexborNode, css_once
 # typing costs every start ~3 ms to import; annotations need it only for mypy.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .css import Fetch
 
 __all__ = ["Document", "LexborNode", "Mark", "collapse", "decode", "parse", "refresh_target",
@@ -46,7 +53,7 @@ __all__ = ["Document", "LexborNode", "Mark", "collapse", "decode", "parse", "ref
 
 # Elements whose content is never rendered.
 SKIP = frozenset({
-    "head", "script", "style", "template", "svg", "canvas", "video", "audio", "map",
+    "head", "script", "style", "template", "svg",
     "-comment", "title", "meta", "link", "base", "param", "source", "track",
 })
 
@@ -71,9 +78,34 @@ _HTML_INT = re.compile(r"[ \t\n\r\f]*([-+]?[0-9]+)")
 # title that retitles the window, text that moves the cursor or recolours the
 # screen). lynx and w3m drop them; sockweb drops them before parsing. DEL and
 # the C1 controls (U+0080-U+009F, "\xc2\x80"-"\xc2\x9f" in UTF-8) too.
+# A form feed is HTML white space, but a terminal acts on it too (a new line,
+# or a new page): in markup it becomes a space, which is what it collapses to
+# anyway outside <pre> (w3m shows a space there too; lynx drops it).
 _C0_BYTES = bytes([*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+_C0_FF_BYTES = bytes([*_C0_BYTES, 0x0C])  # looked for: either kind means a copy
+_FF_TO_SPACE = bytes.maketrans(b"\x0c", b" ")
 _C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# The parser makes characters of numeric references (&#27; &#x1b &#0000027;)
+# after the pass above, so those that would be controls are rewritten first:
+# to U+FFFD, the standard's own answer for &#0; and numbers past U+10FFFF.
+# Matched: decimal or hex, leading zeros, with or without the ";" (the parser
+# takes the longest run of digits, hence the look-aheads); C0 but tab and LF,
+# DEL, and the five C1 numbers that the standard's windows-1252 table leaves
+# C1 (&#x81; &#x8d; &#x8f; &#x90; &#x9d;: &#x80;-&#x9f; else become characters
+# such as the euro sign and are not touched). Two keep a meaning of their own:
+# &#12; (form feed) becomes a space, as raw form feeds do, and &#13; (CR), a
+# line break for lynx and w3m and kept by the standard, becomes &#10; unless a
+# line feed follows it, when it goes (the textarea value's own newline
+# normalization, CRLF and CR to LF); layout shows both as it showed CR.
+# In RAWTEXT elements (<xmp>, <noembed>...) a reference is not decoded and shows
+# as written: there the rewrite shows too, for a control reference written to
+# be displayed, which no page does by accident.
+_CONTROL_REF = (r"&#(?:[xX]0*([0-8b-fB-F]|1[0-9a-fA-F]|7[fF]|8[1dDfF]|9[0dD])(?![0-9a-fA-F])"
+                r"|0*([0-8]|1[1-9]|2[0-9]|3[01]|12[79]|14[134]|157)(?![0-9]));?")
+_CONTROL_NUMBERS = frozenset([*range(0x09), *range(0x0B, 0x20), 0x7F, 0x81, 0x8D, 0x8F, 0x90, 0x9D])
+_AMPERSANDS = 256  # looked at one by one before the pattern is searched for (_has_control_ref)
+_LINE_FEED_NEXT = r"[\r\n]|&#(?:[xX]0*[aA](?![0-9a-fA-F])|0*10(?![0-9]))"
 _CHECK = 1 << 16  # bytes looked at per translate(): the copy stays in reused memory
 # Lexbor's LXB_DOM_DOCUMENT_OPT_WO_EVENTS: no DOM mutation callbacks while the
 # tree is built. The one sockweb would lose is <selectedcontent> copying the
@@ -155,24 +187,98 @@ def utf8_body(body: bytes, content_type: str | None) -> bytes | None:
 
 
 def without_controls(html: bytes) -> bytes:
-    """UTF-8 (or ASCII-compatible) markup without its control characters (see above).
+    """UTF-8 (or ASCII-compatible) markup without its control characters, and without
+    numeric references to them (see above).
 
     Looked for a piece at a time, so a page without any, nearly every page,
     costs a scan and no copy of itself.
     """
     for start in range(0, len(html), _CHECK):
         piece = html[start:start + _CHECK]
-        if len(piece.translate(None, _C0_BYTES)) != len(piece):
-            html = html.translate(None, _C0_BYTES)
+        if len(piece.translate(None, _C0_FF_BYTES)) != len(piece):
+            html = html.translate(_FF_TO_SPACE, _C0_BYTES)
             break
     if b"\xc2" in html and _C1_UTF8.search(html) is not None:
         html = _C1_UTF8.sub(b"", html)
+    if _has_control_ref(html):
+        html = _control_refs(True).sub(_bytes_ref, html)
+    return html
+
+
+def html_without_controls(html: str) -> str:
+    """:func:`without_controls` for markup that was decoded to text."""
+    if "\f" in html or _CONTROLS.search(html):
+        html = _CONTROLS.sub("", html).replace("\f", " ")
+    if "&#" in html:
+        html = _control_refs(False).sub(_text_ref, html)
     return html
 
 
 def text_without_controls(text: str) -> str:
-    """Text (a decoded page, plain text, a page's source) without control characters."""
+    """Text (plain text, a page's source) without control characters; form feeds are
+    kept, for plain text to end a line at them."""
     return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+
+
+def _has_control_ref(html: bytes) -> bool:
+    """Whether ``html`` holds a numeric reference to a control (:data:`_CONTROL_REF`).
+
+    Most pages have a few dozen "&"s: each is found with memchr and looked at
+    in Python, a few microseconds in all, where compiling the pattern costs
+    0.2 ms and its search walks the whole page at about 4 GB/s (0.6 ms of the
+    2.5 MB contents.html, which has 11 "&"s). Past :data:`_AMPERSANDS` of them
+    the pattern searches the rest.
+    """
+    find = html.find
+    at = find(b"&")
+    for _ in range(_AMPERSANDS):
+        if at < 0:
+            return False
+        if html[at + 1:at + 2] == b"#" and _control_number(html[at + 2:at + 34]):
+            return True
+        at = find(b"&", at + 1)
+    return at >= 0 and _control_refs(True).search(html, at) is not None
+
+
+def _control_number(head: bytes) -> bool:
+    """Whether the number ``head`` (what follows a "&#") starts with is a control's;
+    True when in doubt (digits up to its end), for the pattern to decide."""
+    base = 10
+    digits = b"0123456789"
+    if head[:1] in (b"x", b"X"):
+        head = head[1:]
+        base = 16
+        digits = b"0123456789abcdefABCDEF"
+    rest = head.lstrip(digits)
+    if not rest:
+        return True
+    number = head[:len(head) - len(rest)]
+    return bool(number) and int(number, base) in _CONTROL_NUMBERS
+
+
+def _control_refs(binary: bool) -> re.Pattern[Any]:
+    """:data:`_CONTROL_REF` compiled, only for a page that needs it (re caches it)."""
+    return re.compile(_CONTROL_REF.encode() if binary else _CONTROL_REF)
+
+
+def _text_ref(found: re.Match[str]) -> str:
+    lf_next = re.compile(_LINE_FEED_NEXT).match(found.string, found.end()) is not None
+    return _instead(found[1], found[2], lf_next)
+
+
+def _bytes_ref(found: re.Match[bytes]) -> bytes:
+    lf_next = re.compile(_LINE_FEED_NEXT.encode()).match(found.string, found.end()) is not None
+    return _instead(found[1], found[2], lf_next).encode()
+
+
+def _instead(hex_digits: str | bytes | None, digits: str | bytes, lf_next: bool) -> str:
+    """What a reference to a control becomes (see :data:`_CONTROL_REF`)."""
+    number = int(hex_digits, 16) if hex_digits is not None else int(digits)
+    if number == 12:
+        return "&#32;"  # not " ": that would end an unquoted attribute value
+    if number == 13:
+        return "" if lf_next else "&#10;"
+    return "&#xFFFD;"
 
 
 def parse(html: str | bytes, url: str, fetch: Fetch | None = None) -> Document:
@@ -181,7 +287,7 @@ def parse(html: str | bytes, url: str, fetch: Fetch | None = None) -> Document:
     ``fetch`` reads the linked style sheets (load.Stylesheets); without it only
     the page's own ``<style>`` elements are read.
     """
-    html = without_controls(html) if isinstance(html, bytes) else text_without_controls(html)
+    html = without_controls(html) if isinstance(html, bytes) else html_without_controls(html)
     tree = LexborHTMLParser(html, options=WO_EVENTS)
     base: URL | None
     try:

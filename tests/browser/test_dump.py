@@ -304,3 +304,74 @@ def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
         assert " ".join(got.stdout.split()).startswith(words), got.stdout
     page = layout.render(utf8.read_bytes(), utf8.as_uri())
     assert page.title == "T]0;owned [2J"
+
+
+def _is_control(c: str) -> bool:
+    return (c < " " and c != "\n") or "\x7f" <= c <= "\x9f"
+
+
+CONTROL_REFS = (
+    '<title>T&#27;]0;pwned&#7;</title>'
+    '<p>text:&#27;[31mRED&#x1b;[0m bel:&#7; del:&#127; bs:&#8;&#8;X '
+    'osc52:&#x1B;]52;c;aGVsbG8=&#x07; nosemi:&#27[1m zeros:&#0000027;&#x00001B; '
+    'c1:[&#x81;][&#x8d;][&#x9d;][&#x90;][&#143;][&#X9D] kept:&#150;&#x80;&#9731;</p>'
+    '<p><img alt="alt&#27;[5mblink" src=x></p>'
+    '<form><input value="val&#27;[31mv"><input value=cr&#13;ff&#12;x>'
+    '<textarea>ta&#27;[2J&#13;two</textarea>'
+    '<select><option>o&#27;[7m</select></form>'
+    '<pre>pre&#27;[41m&#12;ff&#13;cr&#13;&#10;crlf\x0craw</pre>'
+    '<table><tr><td>td&#27;[42m</td></tr></table>'
+    '<a href="x">link&#27;[1m</a> <a href="javascript:&#27;[2J">js</a> '
+    '<a href="http://x/&#27;]52;c;Zm9v&#7;">osc</a>'
+)
+
+
+def test_control_character_references_never_reach_the_terminal(tmp_path: Path) -> None:
+    """Numeric references to controls (``&#27;``, ``&#x9d;``...) are decoded by the
+    parser, after the raw control characters were dropped: they become U+FFFD, in
+    text, alt text, control values, <pre>, cells, link text and link URLs. &#12;
+    is a space and &#13; a line break; &#150; and &#x80; stay the dash and euro
+    sign that the standard's windows-1252 table makes of them."""
+    from sockweb.browser import layout
+
+    page = tmp_path / "refs.html"
+    page.write_text(CONTROL_REFS)
+    latin = tmp_path / "refs-1252.html"  # decoded to text before parsing: the other path
+    latin.write_bytes(b"<meta charset=windows-1252>\xe9" + CONTROL_REFS.encode())
+    for path in (page, latin):
+        got = browse("--dump", str(path))
+        assert got.returncode == 0, got.stderr
+        assert not any(_is_control(c) for c in got.stdout), repr(got.stdout)
+        out = got.stdout
+        assert "text:\ufffd[31mRED\ufffd[0m bel:\ufffd del:\ufffd bs:\ufffd\ufffdX" in out
+        assert "nosemi:\ufffd[1m zeros:\ufffd\ufffd" in out
+        assert "c1:[\ufffd][\ufffd][\ufffd][\ufffd][\ufffd][\ufffd] kept:\u2013\u20ac\u2603" in out
+        assert "[alt\ufffd[5mblink]" in out and "[cr ff x" in out
+        assert "[ta\ufffd[2J___" in out and "[two___" in out
+        assert "pre\ufffd[41m ff\ncr\ncrlf raw\n" in out
+        assert "[3]osc" in out and "javascript:\ufffd[2J" in out
+        rendered = layout.render(path.read_bytes(), path.as_uri())  # what the UI draws
+        assert rendered.title == "T\ufffd]0;pwned\ufffd"
+        texts = [span.text for line in rendered.lines for span in line.spans]
+        links = [link.url for link in rendered.links]
+        assert not any(_is_control(c) for c in "".join(texts + links))
+
+
+def test_map_canvas_video_audio_content_is_shown(tmp_path: Path) -> None:
+    """A map is transparent; a canvas shows its fallback with scripts off; a video's
+    or an audio's fallback is what a browser that plays nothing shows (lynx, w3m)."""
+    page = tmp_path / "media.html"
+    page.write_text(
+        '<map name="nav"><p>Nav: <a href="home.html">Home</a></p>'
+        '<area href="a1.html" alt="Area1"></map>'
+        '<p>canvas: <canvas>No canvas; <a href="chart.png">the chart</a></canvas></p>'
+        '<p>video: <video src=v.mp4><source src=v.webm><track src=t.vtt>'
+        'VIDEO-FALLBACK <a href="v.mp4">download</a></video></p>'
+        '<p>audio: <audio src=a.mp3>AUDIO-FALLBACK</audio> svg: <svg><text>SVG</text></svg></p>')
+    got = browse("--dump", str(page))
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == (
+        "Nav: [1]Home\n\ncanvas: No canvas; [2]the chart\n\n"
+        "video: VIDEO-FALLBACK [3]download\n\naudio: AUDIO-FALLBACK svg:\n\n"
+        f"References\n\n   1. file://{tmp_path}/home.html\n"
+        f"   2. file://{tmp_path}/chart.png\n   3. file://{tmp_path}/v.mp4\n")
