@@ -74,8 +74,21 @@ class Resource:
         return "html" in self.content_type.lower()
 
 
+# The last label of a name that is a file's, not a host's: no top-level domain
+# is called so (.md is Moldova's, .py Paraguay's: not here).
+_FILE_SUFFIXES = frozenset({"html", "htm", "xhtml", "shtml", "txt", "text", "css", "js",
+                            "json", "xml", "svg", "php", "asp", "aspx", "jsp", "cgi"})
+
+
 def to_url(text: str) -> str:
-    """What was typed as a URL: a scheme is taken as given, a path is a file, else http."""
+    """What was typed as a URL: a scheme is taken as given, a path is a file, else http.
+
+    Only http:, https: and file: are fetched: ``mailto:a@b`` or
+    ``javascript:...`` is refused as an unsupported scheme (not taken for a
+    host and a port). Without a scheme, a name that is no existing file is a
+    host only when it plausibly is one (:func:`_looks_like_host`), else the
+    file it was more likely meant as, which then cannot be read, as lynx says.
+    """
     text = text.strip()
     if not text:
         raise InvalidURL("no URL given")
@@ -84,7 +97,54 @@ def to_url(text: str) -> str:
     path = os.path.expanduser(text)
     if text.startswith(("/", "./", "../", "~")) or os.path.exists(path):
         return "file://" + _quote(os.path.realpath(path))
-    return str(URL.parse(text, default_scheme="http"))
+    scheme = _scheme_of(text)
+    if scheme is not None:
+        raise InvalidURL(f"unsupported scheme {scheme!r}")
+    if _looks_like_host(text):
+        return str(URL.parse(text, default_scheme="http"))
+    return "file://" + _quote(os.path.realpath(path))
+
+
+_SCHEME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-."
+
+
+def _scheme_of(text: str) -> str | None:
+    """The scheme ``text`` starts with, lowercased (``mailto:a@b``, ``data:,x``), or None:
+    none in ``localhost:9000/x`` or ``example.com:8080``, a host and its port."""
+    scheme, colon, rest = text.partition(":")
+    if not colon or not ("a" <= scheme[:1].lower() <= "z") or scheme.strip(_SCHEME_CHARS):
+        return None
+    port = len(rest) - len(rest.lstrip("0123456789"))
+    if (port or not rest) and rest[port:port + 1] in ("", "/", "?", "#"):
+        return None
+    return scheme.lower()
+
+
+def _looks_like_host(text: str) -> bool:
+    """Whether ``text`` (no file, no scheme) plausibly names a host, to be fetched over http.
+
+    Its host is what comes before the first "/", "?" or "#". Taken for a host:
+    one with a port (``localhost:9000/x``, ``box:8080``), ``localhost``, an
+    IPv6 literal, or a dotted name whose last label is no file suffix
+    (``example.com``, ``docs.python.org/3/``, ``127.0.0.1``). Not: ``nope.html``,
+    ``dir/file.html``, ``foo``: a name without a dot could be a host of the local
+    network, but a file mistyped or looked for in the wrong directory is the
+    likelier, and lynx and w3m take all three for files too. Such a file then
+    cannot be read, and the message names the path that was tried; for the
+    host, ``http://foo/`` says so.
+    """
+    cut = [at for at in map(text.find, "/?#") if at >= 0]
+    host = text[:min(cut)] if cut else text
+    host = host.rpartition("@")[2]
+    if host.startswith("["):
+        return True
+    _, colon, port = host.rpartition(":")
+    if colon:
+        return port.isascii() and port.isdigit()
+    if host.lower() == "localhost":
+        return True
+    first, dot, last = host.rstrip(".").rpartition(".")
+    return bool(dot and first) and last.lower() not in _FILE_SUFFIXES
 
 
 def load(url: str, client: Client | None = None, *, method: str = "GET",
@@ -167,19 +227,32 @@ _QUOTE_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-
 
 
 def _quote(path: str) -> str:
+    """A path as a URL's path: its bytes as the file system has them, percent-encoded.
+
+    A name that is not UTF-8 (``f\\xe9.html`` from a Latin-1 system) comes from
+    os.fsdecode with the bytes it could not decode as lone surrogates, which
+    no codec encodes: os.fsencode gives its bytes back.
+    """
     if not path.strip(_QUOTE_SAFE):  # nothing left: every character is safe
         return path
     from urllib.parse import quote
 
-    return quote(path)
+    return quote(os.fsencode(path))
 
 
 def _unquote(path: str) -> str:
+    """A file URL's path as a path: percent-decoded to bytes, then as the file system
+    decodes names (``f%E9.html`` is the file whose name has the byte 0xE9)."""
     if "%" not in path:
         return path
-    from urllib.parse import unquote
+    from urllib.parse import unquote_to_bytes
 
-    return unquote(path)
+    return os.fsdecode(unquote_to_bytes(path))
+
+
+def _shown(name: str) -> str:
+    """A name to show: bytes that are not UTF-8 as U+FFFD."""
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 def _listing(path: str) -> bytes:
@@ -187,11 +260,11 @@ def _listing(path: str) -> bytes:
     import html
 
     names = sorted(os.listdir(path), key=str.lower)
-    title = html.escape(path)
+    title = html.escape(_shown(path))
     items = ['<li><a href="../">../</a>']
     for name in names:
         shown = name + "/" if os.path.isdir(os.path.join(path, name)) else name
-        items.append(f'<li><a href="{_quote(shown)}">{html.escape(shown)}</a>')
+        items.append(f'<li><a href="{_quote(shown)}">{html.escape(_shown(shown))}</a>')
     page = f"<title>Index of {title}</title><h1>Index of {title}</h1><ul>{''.join(items)}</ul>"
     return page.encode()
 

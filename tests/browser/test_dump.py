@@ -166,6 +166,11 @@ def test_a_directory_is_a_listing(pages: Path) -> None:
     ("http://127.0.0.1:1/", 7, "refused"),
     ("http://no-such-host.invalid/", 6, "resolve"),
     ("gopher://example.test/", 3, "scheme"),
+    ("ftp://example.test/", 3, "unsupported scheme 'ftp'"),
+    # not taken for a host and a port (they were: "could not resolve host: b")
+    ("mailto:a@b", 3, "unsupported scheme 'mailto'"),
+    ("javascript:alert(1)", 3, "unsupported scheme 'javascript'"),
+    ("data:text/html,hi", 3, "unsupported scheme 'data'"),
 ])
 def test_failures_are_one_line_and_an_exit_code(target: str, code: int, words: str) -> None:
     got = browse("--dump", target)
@@ -355,6 +360,31 @@ def test_control_character_references_never_reach_the_terminal(tmp_path: Path) -
         texts = [span.text for line in rendered.lines for span in line.spans]
         links = [link.url for link in rendered.links]
         assert not any(_is_control(c) for c in "".join(texts + links))
+
+
+def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """A name with a byte that is not UTF-8 (Latin-1's é) is a file like any other,
+    by path and by file:// URL (percent-decoded to bytes), and in a listing, where it
+    shows as U+FFFD and links to its bytes, as lynx's listing does."""
+    name = os.fsdecode(b"f\xe9.html")
+    (tmp_path / name).write_text("<p>latin name</p>")
+    by_path = browse("--dump", str(tmp_path / name))
+    by_url = browse("--dump", f"file://{tmp_path}/f%E9.html")
+    assert by_path.returncode == by_url.returncode == 0, by_path.stderr + by_url.stderr
+    assert by_path.stdout == by_url.stdout == "latin name\n"
+    (tmp_path / os.fsdecode(b"bad\xffutf8")).write_bytes(b"")
+    listing = browse("--dump", str(tmp_path))
+    assert listing.returncode == 0, listing.stderr
+    assert "[2]bad\ufffdutf8" in listing.stdout and "[3]f\ufffd.html" in listing.stdout
+    assert f"   2. file://{tmp_path}/bad%FFutf8\n" in listing.stdout
+    assert f"   3. file://{tmp_path}/f%E9.html\n" in listing.stdout
+
+
+def test_a_missing_relative_file_is_a_file_not_a_host(tmp_path: Path) -> None:
+    """``nope.html`` names no host: it is the file that is missing, as lynx says."""
+    got = browse("--dump", "nope.html", cwd=str(tmp_path))
+    assert got.returncode == 37
+    assert got.stderr == f"sockweb: cannot read {tmp_path}/nope.html: No such file or directory\n"
 
 
 def test_map_canvas_video_audio_content_is_shown(tmp_path: Path) -> None:
