@@ -4,10 +4,15 @@
 * ``--source``: the body as it was received (content coding undone), byte for byte;
 * neither: the interactive browser (ui.py), imported only then.
 
-Like ``lynx -dump``, a 404 or 500 page is still a page: it is printed and
-the exit status is 0. A failure to get any page at all (no such host, a
+A 404 or 500 page is still a page: it is printed and the exit status is 0,
+as ``w3m -dump`` has it (``lynx -dump`` prints the page too, but exits 1,
+as Lynx 2.9.0dev.12 does). A failure to get any page at all (no such host, a
 refused connection, a missing file) is one line on stderr and the exit
 code ``sockweb get`` gives it (curl's numbers).
+
+What those lines quote from elsewhere (a server's Content-Type, a URL, an
+error's message) is passed through :func:`_shown` first: a control character
+there would act on the terminal, as it would in a page.
 """
 
 from __future__ import annotations
@@ -83,6 +88,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
+def _shown(text: object) -> str:
+    """``text`` for one line of a terminal: what str.isprintable() refuses (C0 and C1
+    controls, DEL, bidi and other format characters, line breaks) escaped as repr()
+    escapes it, so ``\\x9b31m`` from a server is printed as those six characters."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _whole_process() -> bool:
     """Whether this process is the sockweb command (not a program that called it)."""
     main = sys.modules.get("__main__")
@@ -121,8 +136,9 @@ def _print(args: argparse.Namespace) -> int:
         ctype = got.content_type
         if ctype and not ctype.lower().startswith(("text/", "application/xhtml")) and \
                 not ctype.lower().split(";")[0].endswith(("json", "xml", "javascript")):
-            print(f"sockweb: {got.url} is {ctype.split(';')[0]} ({len(got.body)} bytes), "
-                  "not a page: use sockweb get -o FILE to save it", file=sys.stderr)
+            print(f"sockweb: {_shown(got.url)} is {_shown(ctype.split(';')[0])} "
+                  f"({len(got.body)} bytes), not a page: use sockweb get -o FILE to save it",
+                  file=sys.stderr)
             return 0
         sheets = Stylesheets(client, verify=not args.insecure, cacert=args.cacert)
         # Lexbor parses in C, where Python's Ctrl-C handler cannot run until it
@@ -143,10 +159,10 @@ def _print(args: argparse.Namespace) -> int:
     except ProtocolError as exc:
         from ..client.errors import malformed
 
-        print(f"sockweb: {malformed(exc)}", file=sys.stderr)
+        print(f"sockweb: {_shown(malformed(exc))}", file=sys.stderr)
         return 8
     except SockwebError as exc:
-        print(f"sockweb: {exc}", file=sys.stderr)
+        print(f"sockweb: {_shown(exc)}", file=sys.stderr)
         return exit_code(exc)
     finally:
         if client is not None:

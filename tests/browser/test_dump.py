@@ -362,6 +362,54 @@ def test_control_character_references_never_reach_the_terminal(tmp_path: Path) -
         assert not any(_is_control(c) for c in "".join(texts + links))
 
 
+def _raw_server(answer: bytes) -> Iterator[str]:
+    """A server on an ephemeral port of 127.0.0.1 that answers every request with
+    ``answer``, byte for byte, whatever it says."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    more = conn.recv(4096)
+                    if not more:
+                        break
+                    data += more
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+@pytest.fixture
+def c1_content_type() -> Iterator[str]:
+    yield from _raw_server(b"HTTP/1.1 200 OK\r\nContent-Type: \x9b31mapplication/octet\r\n"
+                           b"Content-Length: 3\r\nConnection: close\r\n\r\nabc")
+
+
+def test_a_control_in_a_header_is_escaped_on_stderr(c1_content_type: str) -> None:
+    """The "not a page" line quotes the server's Content-Type: its C1 CSI (the byte
+    0x9b, U+009B as the header is read) is written as \\x9b, not sent to the terminal."""
+    got = browse("--dump", f"{c1_content_type}/file")
+    assert got.returncode == 0 and got.stdout == ""
+    assert got.stderr == (f"sockweb: {c1_content_type}/file is \\x9b31mapplication/octet "
+                          "(3 bytes), not a page: use sockweb get -o FILE to save it\n")
+
+
 def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
     """A name with a byte that is not UTF-8 (Latin-1's é) is a file like any other,
     by path and by file:// URL (percent-decoded to bytes), and in a listing, where it
