@@ -308,8 +308,10 @@ class Client:
         if seed_shape:
             # The seed's request: absolute-form target, HTTP/1.0, no headers
             # of our own (RFC 9112 section 3.2.2 lets a server take the host
-            # from the target).
-            target = url.absolute_target.encode()
+            # from the target). With a Host of the caller's own, origin-form,
+            # as the server must otherwise prefer the target's host to it.
+            target = (url.request_target if "host" in headers
+                      else url.absolute_target).encode()
             defaults = {b"user-agent", b"accept", b"accept-encoding"}
             fields = [
                 (n, v) for n, v in headers.raw

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import codecs
 
-__all__ = ["GB18030_ERRORS", "REPLACEMENT", "WINDOWS_1252", "X_USER_DEFINED", "codec_for_label"]
+__all__ = ["C1_CODECS", "C1_ERRORS", "GB18030_ERRORS", "KOI8_U_FIX", "REPLACEMENT",
+           "WINDOWS_1252", "X_USER_DEFINED", "codec_for_label"]
 
 REPLACEMENT = "replacement"
 WINDOWS_1252 = "windows-1252"  # decoded by client.decoding, cp1252 being narrower
@@ -102,6 +103,25 @@ def _gb18030_errors(exc: UnicodeError) -> tuple[str, int]:
 
 GB18030_ERRORS = "sockweb-gb18030"
 codecs.register_error(GB18030_ERRORS, _gb18030_errors)
+
+
+def _c1_errors(exc: UnicodeError) -> tuple[str, int]:
+    """The WHATWG single-byte indexes give the bytes 0x80-0x9F that Python's
+    windows-125x and cp874 leave undefined (0x81 in windows-1250...) the C1
+    code point of the same number; anything else undefined is U+FFFD."""
+    assert isinstance(exc, UnicodeDecodeError)
+    byte = exc.object[exc.start]
+    return (chr(byte) if 0x80 <= byte <= 0x9F else "\ufffd"), exc.start + 1
+
+
+C1_ERRORS = "sockweb-c1"
+codecs.register_error(C1_ERRORS, _c1_errors)
+# The Python codecs whose undefined bytes C1_ERRORS fills in as WHATWG does.
+C1_CODECS = frozenset({"cp874", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256",
+                       "cp1257", "cp1258"})
+# WHATWG's KOI8-U is KOI8-RU: 0xAE and 0xBE are ў and Ў where Python's koi8_u
+# has two box-drawing characters, which no other byte decodes to.
+KOI8_U_FIX = {0x255D: 0x045E, 0x256C: 0x040E}
 
 
 def codec_for_label(label: str | None) -> str | None:

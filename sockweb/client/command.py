@@ -120,13 +120,12 @@ def run(args: argparse.Namespace) -> int:
     # with no argv) is timed by the kernel; a program that calls main([...])
     # keeps its signals, and gets the per-read and per-piece checks only.
     disarm = _arm_max_time(args.max_time) \
-        if args.max_time and getattr(args, "own_process", False) else None
+        if args.max_time and getattr(args, "own_process", False) else _nothing
     try:
         try:
-            return _run(args)
+            return _run(args, disarm)
         finally:
-            if disarm is not None:
-                disarm()
+            disarm()
     except KeyboardInterrupt:
         print("sockweb: interrupted", file=sys.stderr)
         return 130
@@ -155,24 +154,41 @@ def _fail(message: str) -> None:
     print(f"sockweb: {message}", file=sys.stderr)
 
 
+def _nothing() -> None:
+    pass
+
+
 def _arm_max_time(seconds: float) -> Callable[[], None]:
     """SIGALRM after ``seconds`` raises Timeout wherever the transfer is
     (a system call interrupted by it fails with the handler's exception);
     then again every 50 ms, should a clean-up path swallow one. Returns
-    what puts the timer and the previous handler back."""
+    what stops it for good: called once the body is in, and again (a no-op
+    then) on the way out, whatever happened."""
     import _signal  # type: ignore[import-not-found]  # signal's C core, without its enums
 
-    def expire(signum: int, frame: object) -> None:
-        from .errors import Timeout
+    from .errors import Timeout  # imported now: the handler may interrupt an import
 
-        raise Timeout(f"operation timed out after {seconds:g} s (--max-time)")
+    over = False
+
+    def expire(signum: int, frame: object) -> None:
+        if not over:
+            raise Timeout(f"operation timed out after {seconds:g} s (--max-time)")
 
     previous = _signal.signal(_signal.SIGALRM, expire)
     _signal.setitimer(_signal.ITIMER_REAL, seconds, 0.05)
 
     def disarm() -> None:
-        _signal.setitimer(_signal.ITIMER_REAL, 0)
-        _signal.signal(_signal.SIGALRM, previous)
+        nonlocal over
+        # A late alarm may land in here before `over` is set: then the
+        # Timeout it raises is caught, and the timer stopped all the same.
+        while True:
+            try:
+                over = True
+                _signal.setitimer(_signal.ITIMER_REAL, 0)
+                _signal.signal(_signal.SIGALRM, previous)
+                return
+            except Timeout:
+                continue
 
     return disarm
 
@@ -223,7 +239,7 @@ def _field(name: str, value: str, what: str) -> tuple[str, str]:
     return name, raw.decode("latin-1")
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, disarm: Callable[[], None] = _nothing) -> int:
     from ..http.urls import URL
     from .api import Client
     from .cookies import CookieJar
@@ -346,6 +362,9 @@ def _run(args: argparse.Namespace) -> int:
                 _save(response, output_path, resume_from, args, deadline)
             else:
                 _show(response, out, tty, args, deadline)
+            # The body is in: what is left (closing, saving the jar) is not the
+            # transfer, and must not turn a finished one into a timeout.
+            disarm()
         if args.cookie_jar:
             jar.save(args.cookie_jar)
     return 0
@@ -471,7 +490,7 @@ def _save(response: Any, path: str, resume_from: int, args: argparse.Namespace,
     # -i and -I with -o: the head goes into the file too (curl's way).
     head = _head_text(response, color=False).encode() if args.include or args.head else b""
     if args.head or response.request.method == "HEAD":
-        with open(path, "wb") as f:
+        with open(path, "ab" if resume_from else "wb") as f:  # -I -C -: never the partial file
             f.write(head)
         return
     total = response.headers.get("content-length")

@@ -486,10 +486,14 @@ def _decode(content: bytes, codec: str) -> str:
         return "\ufffd" if content else ""
     if codec == "x-user-defined":  # bytes 0x80-0xFF are U+F780-U+F7FF
         return content.decode("latin-1").translate({b: 0xF700 + b for b in range(0x80, 0x100)})
-    if codec == "gb18030":
-        from .charsets import GB18030_ERRORS
+    from . import charsets
 
-        return content.decode(codec, errors=GB18030_ERRORS)
+    if codec == "gb18030":
+        return content.decode(codec, errors=charsets.GB18030_ERRORS)
+    if codec in charsets.C1_CODECS:
+        return content.decode(codec, errors=charsets.C1_ERRORS)
+    if codec == "koi8-u":
+        return content.decode(codec).translate(charsets.KOI8_U_FIX)
     return content.decode(codec, errors="replace")
 
 

@@ -157,8 +157,11 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 def redirect_headers(headers: Headers, old_url: str, new_url: str, method_changed: bool) -> Headers:
     """A copy of ``headers`` fit for the redirected request."""
-    drop = {b"host"}
+    drop = set()
     if origin(old_url) != origin(new_url):
+        # A Host of the caller's own names the first origin's virtual host
+        # (curl keeps it to the same host), and credentials are its alone.
+        drop.add(b"host")
         drop.update(name.encode() for name in _CREDENTIAL_FIELDS)
     if method_changed:
         drop.update(name.encode() for name in _BODY_FIELDS)

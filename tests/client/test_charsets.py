@@ -41,6 +41,13 @@ def test_every_encoding_has_a_decoder() -> None:
     # iso-8859-1 and ascii are windows-1252.
     ("iso-8859-1", b"\x93q\x94 \x80", "\u201cq\u201d \u20ac"),
     ("us-ascii", b"\x99", "\u2122"),
+    # Bytes Python's windows-125x leave undefined are the C1 code points of WHATWG's indexes.
+    ("windows-1250", b"\x81\x83 \x80", "\x81\x83 \u20ac"),
+    ("windows-874", b"\x81 \xdb", "\x81 \ufffd"),
+    ("windows-1253", b"\x81 \xaa", "\x81 \ufffd"),
+    # KOI8-U is KOI8-RU: 0xAE and 0xBE are Belarusian short u.
+    ("koi8-u", b"\xae\xbe \xad", "\u045e\u040e \u0491"),
+    ("koi8-ru", b"\xae", "\u045e"),
     # x-user-defined: the high half to the Private Use Area.
     ("x-user-defined", b"a\x80\xff", "a\uf780\uf7ff"),
 ])

@@ -1115,3 +1115,50 @@ def test_transfer_coding_other_than_chunked_is_refused_rfc9112_7(te: bytes) -> N
     line = assert_one_error_line(proc, 61)
     assert "transfer coding" in line, line
     assert proc.stdout == b""
+
+
+def test_max_time_ends_cleanly_wherever_it_lands() -> None:
+    """However the limit falls (during imports, the connection, the body, the
+    clean-up), a run ends with 0 or curl's 28 and at most one line: never a
+    traceback, never SIGALRM's own exit (a timer left armed)."""
+    def quick(conn: socket.socket, request: bytes) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nSet-Cookie: a=1\r\n\r\nok\n")
+
+    with RawServer(quick) as server:
+        for n in range(1, 31):  # 5 ms to 150 ms: before, around and after the exchange
+            proc = sockweb("-s", "-m", f"{n * 0.005:.3f}", "-c", os.devnull, f"{server.url}/")
+            err = proc.stderr.decode()
+            assert proc.returncode in (0, 28), (n, proc.returncode, err)
+            assert "Traceback" not in err and err.count("\n") <= 1, (n, err)
+            if proc.returncode == 0:
+                assert proc.stdout == b"ok\n"
+
+
+def test_head_with_resume_keeps_the_partial_file(nginx: Peer, docroot: Path,
+                                                 tmp_path: Path) -> None:
+    """-I -C - -o FILE: the head goes after what is there (curl), never over it."""
+    partial = (docroot / "binary.bin").read_bytes()[:400]
+    target = tmp_path / "part"
+    target.write_bytes(partial)
+    proc = sockweb("-s", "-I", "-C", "-", "-o", str(target), f"{nginx.url}/binary.bin")
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_bytes().startswith(partial)
+    assert target.read_bytes()[400:].startswith(b"HTTP/1.1 ")
+
+
+def test_own_host_kept_on_a_same_origin_redirect_like_curl(flask_app: Peer) -> None:
+    got = echo(sockweb("-L", "-H", "Host: other.example",
+                       f"{flask_app.url}/redirect/302?to=/echo"))
+    assert got["headers"]["Host"] == "other.example"
+
+
+def test_http10_with_own_host_sends_origin_form_rfc9112_3_2_2() -> None:
+    """The server must prefer an absolute-form target's host to the Host field,
+    so a Host of the user's own goes with an origin-form target (curl's way)."""
+    with RawServer(lambda conn, request: conn.sendall(
+            b"HTTP/1.0 204 No Content\r\n\r\n")) as server:
+        proc = sockweb("--http1.0", "-H", "Host: vhost.example", f"{server.url}/dir/")
+    assert proc.returncode == 0, proc.stderr
+    (request,) = server.requests
+    assert request.startswith(b"GET /dir/ HTTP/1.0\r\n"), request
+    assert b"\r\nHost: vhost.example\r\n" in request, request
