@@ -266,3 +266,20 @@ def test_a_select_of_many_options_and_selectedcontent() -> None:
     custom = (b"<select name=s><button><selectedcontent></selectedcontent></button>"
               b"<option>a</option><option selected>b</option></select><p>after</p>")
     assert paint.dump(layout.render(custom, "http://example.test/", 40)) == "[b v]\n\nafter\n"
+
+
+def test_sup_and_sub_tag_ids_are_lexbors() -> None:
+    """inline.py knows <sup> and <sub> by Lexbor's tag ids (golden/sup_sub has their marks)."""
+    from sockweb.browser import inline
+
+    tree = dom.parse("<p><sup>1</sup><sub>2</sub>", "http://example.test/").tree
+    ids = {node.tag_id: inline.AROUND[node.tag or ""] for node in tree.css("sup, sub")}
+    assert ids == inline._AROUND_IDS
+
+
+def test_sup_and_sub_show_marks_on_the_screen_too() -> None:
+    page = page_of("<p>2<sup>10</sup> x<sub>i</sub> <a href=f><sup>1</sup></a> "
+                   "<b>n<sup>2</sup></b>")
+    assert [(s.text, s.link) for s in page.lines[0].spans] == [
+        ("2^10 x[i] ", None), ("[1]^1", 1), (" ", None), ("n^2", None)]
+    assert spans_with(page, "n^2") == [frozenset({BOLD})]
