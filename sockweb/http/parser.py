@@ -41,6 +41,8 @@ _FRAMING_BUT_CONNECTION = _FRAMING - {b"connection"}
 # when full, so a client sending ever new names costs a regex each, never memory.
 _VALID_HOSTS: set[bytes] = set()
 MAX_VALID_HOSTS = 256
+# A chunk-size line: hex digits, then extensions or the line's end.
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)[;\r\n]")
 
 
 # What Headers.adopt() does (the parser's lists become the head's, no copy),
@@ -56,6 +58,8 @@ class _Stop(Exception):
 class RequestParser:
     __slots__ = (
         "_body_size",
+        "_chunk_from",
+        "_chunked",
         "_error",
         "_events",
         "_fields",
@@ -73,6 +77,7 @@ class RequestParser:
         "_since_emit",
         "_progress",
         "_start",
+        "_tail",
         "_undecided",
         "_websocket",
         "upgrades",
@@ -117,6 +122,12 @@ class RequestParser:
         self._start = b""
         self._undecided: bytes | None = None
         self._in_body = False
+        # The body being read is chunked; the body size when the last chunk
+        # header of this read came (None: none did, or its chunk is complete);
+        # the last bytes of the previous read in that body.
+        self._chunked = False
+        self._chunk_from: int | None = None
+        self._tail = b""
         # llhttp told to go on after a message it takes as the last one.
         self._lenient = False
         # [Host] of the last request whose one Host was checked: the next
@@ -185,9 +196,43 @@ class RequestParser:
             # A head split across reads (rare): the bookkeeping that whole
             # heads never need is done here, not in every callback.
             self._partial_head(data)
-        elif self._start:
-            self._start = b""
+        else:
+            if self._start:
+                self._start = b""
+            if self._chunked:
+                self._chunk_read(data)
         return events
+
+    def _chunk_read(self, data: bytes) -> None:
+        """At the end of a read in a chunked body: refuse a chunk whose declared
+        size alone takes the body past its limit, without waiting for its bytes
+        (413 as nginx does; a Content-Length is refused the same way).
+
+        httptools does not tell a chunk's size, but when the read ended
+        inside a chunk whose size line came in it, that chunk's data so far is
+        the last bytes of the read, and its size line ends just before them.
+        """
+        if not self._in_body or self.dead:
+            self._chunked = False
+            self._chunk_from = None
+            self._tail = b""
+            return
+        start = self._chunk_from
+        if start is not None:
+            self._chunk_from = None
+            got = self._body_size - start
+            before = self._tail + data[:len(data) - got]
+            # The size line ends with its LF right before the data (not so for
+            # a read that ended in the trailer fields after the last chunk).
+            if before[-1:] == b"\n":
+                line_start = before.rfind(b"\n", 0, len(before) - 1)
+                size = _CHUNK_SIZE.match(before, line_start + 1) if line_start >= 0 else None
+                if (size is not None
+                        and start + int(size.group(1), 16) > self._limits.max_body_size):
+                    self._fail(RemoteProtocolError("request body too large", 413))
+                    return
+        # Enough for a size line (with an extension or two) cut across reads.
+        self._tail = (self._tail + data)[-256:]
 
     def _partial_head(self, data: bytes) -> None:
         if not self._url:
@@ -306,11 +351,13 @@ class RequestParser:
         if hosts is not None:
             # RFC 9112 section 3.2: a Host with an invalid value is a 400 (how
             # many there must be is check_request_head's rule).
-            for host in hosts:
+            if len(hosts) == 1:
+                host = hosts[0]
                 if host not in _VALID_HOSTS and not _valid_host(host):
                     self._stop("invalid Host header", 400)
-            if len(hosts) == 1:
-                self._hosts = [hosts[0]]
+                self._hosts = [host]
+            elif not all(host in _VALID_HOSTS or _valid_host(host) for host in hosts):
+                self._stop("invalid Host header", 400)
         version = parser.get_http_version()
         if (b"connection" in index and index.keys().isdisjoint(_FRAMING_BUT_CONNECTION)
                 and (version == "1.0" or (version == "1.1" and len(index.get(b"host", ())) == 1))
@@ -342,6 +389,9 @@ class RequestParser:
         if length is not None and length > self._limits.max_body_size:
             self._stop("request body too large", 413)
         chunked = length is None and b"transfer-encoding" in headers
+        self._chunked = chunked
+        self._chunk_from = None
+        self._tail = b""
         keep = framing.keep_alive(version, headers)
         if not parser.should_keep_alive():
             keep = self._keep_past_llhttp(keep)
@@ -368,6 +418,13 @@ class RequestParser:
         if self._body_size > self._limits.max_body_size:
             self._stop("request body too large", 413)
         self._events.append(Data(body))
+
+    def on_chunk_header(self) -> None:
+        # Where this chunk's data begins (the size is looked at in _chunk_read).
+        self._chunk_from = self._body_size
+
+    def on_chunk_complete(self) -> None:
+        self._chunk_from = None
 
     def on_message_complete(self) -> None:
         self._in_body = False
