@@ -19,32 +19,44 @@ nothing a browser shows is ever hidden:
   here; a selector it cannot parse is skipped, and so is one that names a
   pseudo-element (``::before``: generated content, which is not drawn) or a
   state the reader's terminal never has (``:hover``, ``:focus``...);
-* the cascade is specificity, then order; ``!important`` is not given its
-  precedence (its declaration counts as a normal one); a ``style=``
-  attribute beats every sheet (layout already reads it, dom.py);
-* ``visibility: hidden`` hides the element's whole subtree (a descendant made
-  ``visible`` again stays hidden: rare, and a loss of text, not a leak).
+* the cascade is importance, then specificity, then order (CSS Cascade 4
+  section 6): an ``!important`` declaration beats every normal one; a
+  ``style=`` attribute beats the sheets' normal declarations and loses to
+  their ``!important`` ones, unless it is ``!important`` itself;
+* the ``hidden`` attribute is the user-agent sheet's ``[hidden] { display:
+  none }`` (HTML section 15.3.1), which any author ``display`` overrides
+  (``.tab[hidden] { display: block }``, ``style="display: block"``); not so
+  ``hidden=until-found``, whose content stays hidden (``content-visibility``);
+* ``visibility: hidden`` is inherited and a descendant can be made
+  ``visible`` again (CSS 2.1 section 11.2): then the hidden element is not
+  hidden whole; what of it lies outside its visible descendants is, its
+  element children one by one, and its own text nodes, which layout reads no
+  mark for, are taken out of the tree.
 
 Finding what is hidden costs one walk of the tree for all the hiding rules
 together (on a page of 88,000 nodes, about 0.3 ms a selector); then each
 element found is checked, alone, against the rules that could show it again
 (a later or more specific ``display: block``), and only if one does, rule by
-rule in cascade order.
+rule in cascade order. :func:`cascade` also judges the elements that dom.py
+hides by their own attributes (``hidden``, ``style=``), which a sheet can show.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from ..http.urls import URL, InvalidURL
 from .dom import local_from_web, resolve_url
-from .lexbor import LexborHTMLParser, LexborNode, SelectolaxError, css_once
+from .lexbor import TEXT, LexborHTMLParser, LexborNode, SelectolaxError, css_once
 
-__all__ = ["Fetch", "Rule", "hidden_nodes", "media_applies", "own_style", "rules"]
+__all__ = ["Fetch", "Inline", "Rule", "cascade", "hidden_nodes", "media_applies", "own_style",
+           "rules"]
 
 # What a sheet's URL gives: its text, or None (missing, too large, not CSS).
 Fetch = Callable[[str], "str | None"]
+# What an element's own style= sets of display and visibility: {property: (value, important)}.
+Inline = Callable[[LexborNode], "dict[str, tuple[str, bool]]"]
 
 MAX_IMPORT_DEPTH = 4  # @import inside @import: browsers allow more; real sheets nest 3 deep
 # @media inside @media: real sheets nest two or three; a sheet of thousands would
@@ -75,23 +87,33 @@ _SPEC_CLASS = re.compile(r"\.[-\w\\]+|\[[^\]]*\]|:(?!not\(|is\(|where\(|has\()[-
 _SPEC_TYPE = re.compile(r"(?:^|[\s>+~(,])([a-zA-Z][-\w]*)")
 _WHERE = re.compile(r":where\([^()]*\)")
 _STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
-_OWN_STYLE = re.compile(r"(?:^|;)\s*(display|visibility)\s*:", re.IGNORECASE)
+_IMPORTANT = re.compile(r"!\s*important\s*$")
+_PROPS = ("display", "visibility")
+_INVISIBLE = frozenset({"hidden", "collapse"})
+_VISIBLE = frozenset({"visible", "initial"})  # inherit, unset, revert: the parent's
+# Past MAX_EXACT_CHECKS, the value that wins is not known (see each use).
+_UNKNOWN = "?"
 
 
 class Rule:
     """One selector of a rule that sets ``display`` or ``visibility``."""
 
-    __slots__ = ("selector", "rank", "prop", "hides")
+    __slots__ = ("selector", "rank", "prop", "value", "hides")
 
-    def __init__(self, selector: str, rank: tuple[int, int, int, int], prop: str,
-                 hides: bool) -> None:
+    def __init__(self, selector: str, rank: tuple[int, int, int, int, int], prop: str,
+                 value: str) -> None:
         self.selector = selector
-        self.rank = rank  # (ids, classes, types, order): who wins the cascade
+        self.rank = rank  # (important, ids, classes, types, order): who wins the cascade
         self.prop = prop  # "display" or "visibility"
-        self.hides = hides
+        self.value = value  # as written, lower case, without its !important
+        self.hides = value == "none" if prop == "display" else value in _INVISIBLE
+
+    @property
+    def important(self) -> bool:
+        return self.rank[0] == 1
 
     def __repr__(self) -> str:
-        return f"Rule({self.selector!r}, {self.rank}, {self.prop}, hides={self.hides})"
+        return f"Rule({self.selector!r}, {self.rank}, {self.prop}: {self.value})"
 
 
 def media_applies(media: str | None) -> bool:
@@ -204,25 +226,36 @@ def _read_rule(prelude: str, block: str, out: list[Rule]) -> None:
     lowered = block.lower()
     if "display" not in lowered and "visibility" not in lowered:
         return  # most rules: colours, fonts, margins
-    found: dict[str, bool] = {}
-    for declaration in lowered.split(";"):
-        name, colon, value = declaration.partition(":")
-        name = name.strip()
-        if not colon or name not in ("display", "visibility"):
-            continue
-        value = value.replace("!important", "").strip()
-        if not value:
-            continue
-        # The last declaration in a block wins, as in the cascade.
-        found[name] = value == "none" if name == "display" else value in ("hidden", "collapse")
+    found = _declarations(lowered)
     if not found:
         return
     for selector in _split_selectors(prelude):
         if not selector or _UNMATCHABLE.search(selector):
             continue
         ids, classes, types = _specificity(selector)
-        for prop, hides in found.items():
-            out.append(Rule(selector, (ids, classes, types, len(out)), prop, hides))
+        for prop, (value, important) in found.items():
+            out.append(Rule(selector, (int(important), ids, classes, types, len(out)), prop,
+                            value))
+
+
+def _declarations(lowered: str) -> dict[str, tuple[str, bool]]:
+    """The display and visibility of a declaration block (lower case): {property:
+    (value, important)}. Of two in one block, the later wins unless only the
+    earlier is ``!important``."""
+    found: dict[str, tuple[str, bool]] = {}
+    for declaration in lowered.split(";"):
+        name, colon, value = declaration.partition(":")
+        name = name.strip()
+        if not colon or name not in _PROPS:
+            continue
+        value, important = _IMPORTANT.subn("", value.strip())
+        value = value.strip()
+        if not value:
+            continue
+        before = found.get(name)
+        if before is None or important or not before[1]:
+            found[name] = (value, important > 0)
+    return found
 
 
 def _split_selectors(prelude: str) -> list[str]:
@@ -262,10 +295,16 @@ def _specificity(selector: str) -> tuple[int, int, int]:
     return ids, classes, types
 
 
-def own_style(node: LexborNode) -> set[str]:
-    """Of display and visibility, what an element's own style= attribute sets."""
+def own_style(node: LexborNode) -> dict[str, tuple[str, bool]]:
+    """Of display and visibility, what an element's own style= attribute sets:
+    {property: (value, important)}."""
     style = node.attributes.get("style")
-    return {p.lower() for p in _OWN_STYLE.findall(style)} if style else set()
+    if not style:
+        return {}
+    lowered = style.lower()
+    if "display" not in lowered and "visibility" not in lowered:
+        return {}
+    return _declarations(lowered)
 
 
 def _valid(selector: str, probe: LexborHTMLParser) -> bool:
@@ -277,14 +316,73 @@ def _valid(selector: str, probe: LexborHTMLParser) -> bool:
 
 
 def hidden_nodes(tree: LexborHTMLParser, found: list[Rule],
-                 inline: Callable[[LexborNode], set[str]]) -> list[LexborNode]:
-    """The elements of ``tree`` that the rules ``found`` hide, in document order.
+                 inline: Inline = own_style) -> list[LexborNode]:
+    """The elements of ``tree`` that the rules ``found`` hide, each once: the first
+    list of :func:`cascade`."""
+    return cascade(tree, found, inline)[0]
 
-    ``inline``: the properties (of "display", "visibility") a node's own
-    ``style=`` sets; the sheets' say on those does not count for it.
+
+def cascade(tree: LexborHTMLParser, found: list[Rule], inline: Inline = own_style,
+            marked: Sequence[LexborNode] = ()) -> tuple[list[LexborNode], list[LexborNode]]:
+    """(hidden, shown): the elements of ``tree`` to leave out, each once, and those of
+    ``marked`` to show after all.
+
+    ``marked``: the elements that their own attributes hide (dom.py: the
+    ``hidden`` attribute, ``style="display: none"`` or ``visibility: hidden``);
+    the sheets may show them again (``.tab[hidden] { display: block }``, an
+    ``!important`` over a style=). ``inline``: what a node's own ``style=``
+    sets (:func:`own_style`).
+
+    An element hidden by ``visibility`` alone that has descendants made
+    ``visible`` again is not in ``hidden`` (and is in ``shown`` if marked);
+    its other element children are, down to those descendants, and its text
+    nodes on the way are removed from ``tree``.
     """
-    if not any(rule.hides for rule in found):
-        return []
+    hidden: list[LexborNode] = []
+    shown: list[LexborNode] = []
+    usable = _usable(found)
+    judge = _Cascade(usable, inline)
+    invisible: list[LexborNode] = []  # hidden, maybe by visibility: a descendant may show
+    hiding = [r for r in usable if r.hides]
+    if hiding:
+        candidates = css_once(tree, ", ".join(dict.fromkeys(r.selector for r in hiding)))
+        props = {r.prop for r in hiding}
+        weakest = {p: min(r.rank for r in hiding if r.prop == p) for p in props}
+        # Rules that could show a candidate again: for a property some rule hides, and
+        # ranked above the weakest rule that hides it.
+        showing = ", ".join(dict.fromkeys(
+            r.selector for r in usable if not r.hides and r.prop in weakest
+            and r.rank > weakest[r.prop]))
+        by_visibility = "visibility" in props
+        for node in candidates:
+            own = inline(node)
+            if not own and not (showing and _matches(node, showing)):
+                why: str | None = "visibility" if by_visibility else "display"
+            else:
+                why = judge.why(node, own)
+            if why == "display" or why == "visibility":
+                hidden.append(node)
+                if why == "visibility":
+                    invisible.append(node)  # (or display: none: _Cascade.free sees)
+    if marked:
+        anything = ", ".join(dict.fromkeys(r.selector for r in usable))
+        for node in marked:
+            why = judge.why(node, inline(node), bool(anything) and _matches(node, anything))
+            if why is None:
+                shown.append(node)
+            elif why == "visibility":
+                invisible.append(node)
+    if invisible:
+        freed = judge.free(invisible, hidden)
+        if freed:  # (two of them may share pieces)
+            hidden = list({node.mem_id: node for node in hidden
+                           if node.mem_id not in freed}.values())
+            shown.extend(node for node in marked if node.mem_id in freed)
+    return hidden, shown
+
+
+def _usable(found: list[Rule]) -> list[Rule]:
+    """The rules whose selectors Lexbor can parse."""
     probe = LexborHTMLParser("<p>")
     valid: dict[str, bool] = {}
     usable = []
@@ -294,28 +392,7 @@ def hidden_nodes(tree: LexborHTMLParser, found: list[Rule],
             ok = valid[rule.selector] = _valid(rule.selector, probe)
         if ok:
             usable.append(rule)
-    hiding = [r for r in usable if r.hides]
-    if not hiding:
-        return []
-    candidates = css_once(tree, ", ".join(dict.fromkeys(r.selector for r in hiding)))
-    if not candidates:
-        return []
-    props = {r.prop for r in hiding}
-    weakest = {p: min(r.rank for r in hiding if r.prop == p) for p in props}
-    # Rules that could show a candidate again: for a property some rule hides, and
-    # ranked above the weakest rule that hides it.
-    showing = ", ".join(dict.fromkeys(
-        r.selector for r in usable if not r.hides and r.prop in weakest
-        and r.rank > weakest[r.prop]))
-    checks = [0]
-    out = []
-    for node in candidates:
-        own = inline(node)
-        if (own or (showing and _matches(node, showing))) and \
-                not _hidden_exactly(node, usable, own, checks):
-            continue
-        out.append(node)
-    return out
+    return usable
 
 
 def _matches(node: LexborNode, selector: str) -> bool:
@@ -324,19 +401,117 @@ def _matches(node: LexborNode, selector: str) -> bool:
     return first is not None and first.mem_id == node.mem_id
 
 
-def _hidden_exactly(node: LexborNode, found: list[Rule], own: set[str],
-                    checks: list[int]) -> bool:
-    """The cascade for one element, rule by rule, strongest first."""
-    for prop in ("display", "visibility"):
-        if prop in own:
-            continue
-        for rule in sorted((r for r in found if r.prop == prop), key=lambda r: r.rank,
-                           reverse=True):
-            checks[0] += 1
-            if checks[0] > MAX_EXACT_CHECKS:
-                return False
-            if _matches(node, rule.selector):
-                if rule.hides:
-                    return True
-                break
+def _has_element_child(node: LexborNode) -> bool:
+    child = node.child
+    while child is not None:
+        if child.is_element_node:
+            return True
+        child = child.next
     return False
+
+
+class _Cascade:
+    """The cascade for one element at a time, rule by rule, strongest first; at most
+    MAX_EXACT_CHECKS selector matches for a page."""
+
+    __slots__ = ("ranked", "inline", "checks", "usable")
+
+    def __init__(self, usable: list[Rule], inline: Inline) -> None:
+        self.usable = usable
+        self.ranked = {prop: sorted((r for r in usable if r.prop == prop),
+                                    key=lambda r: r.rank, reverse=True) for prop in _PROPS}
+        self.inline = inline
+        self.checks = 0
+
+    def value(self, node: LexborNode, prop: str, own: dict[str, tuple[str, bool]],
+              rules: bool = True) -> str | None:
+        """The value of ``prop`` that wins for ``node`` (None: no author sets it;
+        _UNKNOWN: past MAX_EXACT_CHECKS). ``own``: its style=; ``rules``: False when
+        no rule can match it."""
+        mine = own.get(prop)
+        if mine is not None and mine[1]:
+            return mine[0]  # style="...!important" beats everything
+        for rule in self.ranked[prop] if rules else ():
+            if mine is not None and not rule.important:
+                return mine[0]  # style= beats every normal declaration
+            self.checks += 1
+            if self.checks > MAX_EXACT_CHECKS:
+                return _UNKNOWN
+            if _matches(node, rule.selector):
+                return rule.value
+        return None if mine is None else mine[0]
+
+    def why(self, node: LexborNode, own: dict[str, tuple[str, bool]],
+            rules: bool = True) -> str | None:
+        """Why ``node`` is hidden: "display" (its subtree is gone), "visibility" (a
+        descendant can show again), None if it is not; or _UNKNOWN."""
+        attrs = node.attributes
+        ua_hidden = "hidden" in attrs  # [hidden] { display: none }, the UA sheet's
+        if ua_hidden and (attrs["hidden"] or "").lower() == "until-found":
+            return "display"  # content-visibility: hidden, which no display shows
+        display = self.value(node, "display", own, rules)
+        if display == _UNKNOWN:
+            return _UNKNOWN
+        # (revert-layer: Chromium's answer, as its innerText gives it)
+        if display == "none" or (ua_hidden and display in (None, "revert-layer")):
+            return "display"
+        visibility = self.value(node, "visibility", own, rules)
+        if visibility == _UNKNOWN:
+            return _UNKNOWN
+        return "visibility" if visibility in _INVISIBLE else None
+
+    def free(self, invisible: list[LexborNode], hidden: list[LexborNode]) -> set[int]:
+        """The elements of ``invisible`` with a descendant made visible again: for
+        each, its pieces outside those descendants are added to ``hidden`` and its
+        text nodes on the way to them removed from the tree. Their mem_ids."""
+        rescuers = [r.selector for r in self.usable
+                    if r.prop == "visibility" and r.value in _VISIBLE]
+        query = ", ".join(dict.fromkeys([*rescuers, "[style*=visib i]"]))
+        freed: set[int] = set()
+        texts: list[LexborNode] = []
+        seen: set[int] = set()
+        for top in invisible:
+            if top.mem_id in seen or not _has_element_child(top):
+                continue
+            seen.add(top.mem_id)
+            matched = {node.mem_id: node for node in top.css(query)}
+            matched.pop(top.mem_id, None)
+            visible = [node for node in matched.values()
+                       if self.value(node, "visibility", self.inline(node)) in _VISIBLE]
+            if not visible or self.why(top, self.inline(top)) != "visibility":
+                continue
+            freed.add(top.mem_id)
+            _pieces(top, visible, hidden, texts)
+        for text in texts:
+            text.decompose()
+        return freed
+
+
+def _pieces(top: LexborNode, visible: list[LexborNode], hidden: list[LexborNode],
+            texts: list[LexborNode]) -> None:
+    """What of ``top`` lies outside ``visible`` (its descendants, in document order):
+    the element children of ``top`` and of the elements down to each visible one, to
+    ``hidden``; their text children, to ``texts``."""
+    shown = {node.mem_id for node in visible}
+    path = {top.mem_id: top}
+    kept = set(shown)
+    for node in visible:
+        way: list[LexborNode] = []
+        up = node.parent
+        while up is not None and up.mem_id != top.mem_id and up.mem_id not in shown:
+            way.append(up)
+            up = up.parent
+        if up is None or up.mem_id in shown:
+            continue  # inside another visible one, which shows it whole
+        for element in way:
+            path[element.mem_id] = element
+            kept.add(element.mem_id)
+    for element in path.values():
+        child = element.child
+        while child is not None:
+            if child.mem_id not in kept:
+                if child.tag_id == TEXT:
+                    texts.append(child)
+                elif child.is_element_node:
+                    hidden.append(child)
+            child = child.next
