@@ -314,7 +314,7 @@ def _run(args: argparse.Namespace, disarm: Callable[[], None] = _nothing) -> int
             headers.append(("Range", f"bytes={resume_from}-"))
 
     jar = CookieJar()
-    if args.cookie_jar and os.path.exists(args.cookie_jar):
+    if args.cookie_jar and os.path.isfile(args.cookie_jar):  # not /dev/null, not a FIFO
         jar.load(args.cookie_jar, missing_ok=True)
     if args.cookie:
         if "=" in args.cookie:

@@ -32,6 +32,8 @@ import _thread
 import contextlib
 import functools
 import os
+import stat
+import sys
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, cast
@@ -471,6 +473,22 @@ class CookieJar:
         """Write every unexpired cookie, session ones too, as curl's ``-c`` does."""
         now = int(time.time())
         lines = [_format_line(c) for c in self._cookies() if not c.is_expired(now)]
+        if path == "-":  # curl's -c -: standard output
+            sys.stdout.write(_HEADER + "".join(lines))
+            sys.stdout.flush()
+            return
+        path = os.path.realpath(path)  # through a symlink to its file, as curl writes
+        try:
+            special = not stat.S_ISREG(os.stat(path).st_mode)
+        except FileNotFoundError:
+            special = False
+        if special:
+            # /dev/null, a FIFO: written as it is. Replacing it would put a
+            # file in its place (`-c /dev/null` as root broke the system's).
+            with open(path, "w", encoding="latin-1", errors="replace") as f:
+                f.write(_HEADER)
+                f.writelines(lines)
+            return
         # Cookies are credentials: owner-only, and replaced whole so a reader
         # never sees half a file.
         tmp = f"{path}.{os.getpid()}.tmp"

@@ -1117,16 +1117,17 @@ def test_transfer_coding_other_than_chunked_is_refused_rfc9112_7(te: bytes) -> N
     assert proc.stdout == b""
 
 
-def test_max_time_ends_cleanly_wherever_it_lands() -> None:
+def test_max_time_ends_cleanly_wherever_it_lands(tmp_path: Path) -> None:
     """However the limit falls (during imports, the connection, the body, the
     clean-up), a run ends with 0 or curl's 28 and at most one line: never a
     traceback, never SIGALRM's own exit (a timer left armed)."""
     def quick(conn: socket.socket, request: bytes) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nSet-Cookie: a=1\r\n\r\nok\n")
 
+    jar = tmp_path / "jar.txt"
     with RawServer(quick) as server:
         for n in range(1, 31):  # 5 ms to 150 ms: before, around and after the exchange
-            proc = sockweb("-s", "-m", f"{n * 0.005:.3f}", "-c", os.devnull, f"{server.url}/")
+            proc = sockweb("-s", "-m", f"{n * 0.005:.3f}", "-c", str(jar), f"{server.url}/")
             err = proc.stderr.decode()
             assert proc.returncode in (0, 28), (n, proc.returncode, err)
             assert "Traceback" not in err and err.count("\n") <= 1, (n, err)
@@ -1162,3 +1163,32 @@ def test_http10_with_own_host_sends_origin_form_rfc9112_3_2_2() -> None:
     (request,) = server.requests
     assert request.startswith(b"GET /dir/ HTTP/1.0\r\n"), request
     assert b"\r\nHost: vhost.example\r\n" in request, request
+
+
+def test_cookie_jar_into_a_fifo_writes_through_it_not_over_it(flask_app: Peer,
+                                                               tmp_path: Path) -> None:
+    """`-c /dev/null` (curl's idiom) once replaced /dev/null with a file when
+    run as root: a jar that is no regular file is written as it is. A FIFO
+    stands in for the device here."""
+    fifo = tmp_path / "jar.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    proc = sockweb("-c", str(fifo), f"{flask_app.url}/cookies/set?a=1")
+    reader.join(10)
+    assert proc.returncode == 0, proc.stderr
+    assert fifo.is_fifo()
+    assert b"\ta\t1\n" in got[0]
+
+
+def test_cookie_jar_through_a_symlink_and_to_stdout(flask_app: Peer, tmp_path: Path) -> None:
+    real = tmp_path / "real.txt"
+    real.write_text("")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    assert sockweb("-c", str(link), f"{flask_app.url}/cookies/set?a=1").returncode == 0
+    assert link.is_symlink() and "\ta\t1" in real.read_text()
+    proc = sockweb("-o", os.devnull, "-c", "-", f"{flask_app.url}/cookies/set?b=2")
+    assert proc.returncode == 0, proc.stderr
+    assert b"\tb\t2\n" in proc.stdout
