@@ -298,7 +298,8 @@ def parse(html: str | bytes, url: str, fetch: Fetch | None = None) -> Document:
     title = collapse(title_node.text()) if title_node is not None else ""
     extra: list[LexborNode] = []
     labels: list[LexborNode] = []
-    marks, base_node = _marks(tree, extra, labels)
+    hidden: list[LexborNode] = []
+    marks, base_node = _marks(tree, extra, labels, hidden)
     if base_node is not None:
         base = resolve_base(base, base_node.attributes.get("href") or "")
     refresh: list[tuple[int, str]] = []
@@ -307,7 +308,7 @@ def parse(html: str | bytes, url: str, fetch: Fetch | None = None) -> Document:
         for node in extra:
             _head_element(node, base, url, fetch, sheets, refresh)
         if sheets:
-            _hide_styled(tree, marks, sheets, fetch)
+            _hide_styled(tree, marks, sheets, fetch, hidden)
     return Document(tree, url, base, title, marks, refresh, labels)
 
 
@@ -347,11 +348,15 @@ def _head_element(node: LexborNode, base: URL | None, url: str, fetch: Fetch | N
 
 
 def _hide_styled(tree: LexborHTMLParser, marks: dict[int, Mark], sheets: list[tuple[str, str]],
-                 fetch: Fetch | None) -> None:
-    """Mark hidden what the page's sheets hide (css.py)."""
+                 fetch: Fetch | None, hidden: list[LexborNode]) -> None:
+    """Mark hidden what the page's sheets hide, and shown what of ``hidden`` (hidden by
+    its own attributes) they show (css.py)."""
     from . import css
 
-    for node in css.hidden_nodes(tree, css.rules(sheets, fetch), css.own_style):
+    hide, show = css.cascade(tree, css.rules(sheets, fetch), css.own_style, hidden)
+    for node in show:
+        marks[node.mem_id].hidden = False
+    for node in hide:
         mark = marks.get(node.mem_id)
         if mark is None:
             marks[node.mem_id] = Mark(hidden=True)
@@ -417,11 +422,12 @@ def collapse(text: str) -> str:
     return _CSS_SPACE.sub(" ", text).strip(" ")
 
 
-def _marks(tree: LexborHTMLParser, extra: list[LexborNode],
-           labels: list[LexborNode]) -> tuple[dict[int, Mark], LexborNode | None]:
+def _marks(tree: LexborHTMLParser, extra: list[LexborNode], labels: list[LexborNode],
+           hidden_by_attrs: list[LexborNode]) -> tuple[dict[int, Mark], LexborNode | None]:
     """What each element's attributes change, and the first <base href>.
 
-    <style>, <link>, <meta> go to ``extra``; the <label for>s to ``labels``.
+    <style>, <link>, <meta> go to ``extra``; the <label for>s to ``labels``; the
+    elements that their attributes hide to ``hidden_by_attrs`` (a sheet may show them).
     """
     marks: dict[int, Mark] = {}
     base = None
@@ -445,7 +451,10 @@ def _marks(tree: LexborHTMLParser, extra: list[LexborNode],
             found = _DISPLAY.search(style)
             if found is not None:
                 value = found.group(1).lower()
-                hidden = hidden or value == "none"
+                # style= overrides the UA's [hidden] { display: none }, but not
+                # hidden=until-found (content-visibility: hidden: HTML 15.3.1)
+                hidden = value == "none" or (
+                    hidden and (attrs["hidden"] or "").lower() == "until-found")
                 if value in ("block", "list-item", "flex", "grid", "table"):
                     display = "block"
                 elif value in ("inline", "inline-block", "inline-flex"):
@@ -455,6 +464,8 @@ def _marks(tree: LexborHTMLParser, extra: list[LexborNode],
             if ws is not None:
                 white_space = ws.group(1).lower().replace("break-spaces", "pre-wrap")
             no_marker = _LIST_STYLE.search(style) is not None
+        if hidden:
+            hidden_by_attrs.append(node)
         if anchor or hidden or display or white_space or no_marker:
             marks[node.mem_id] = Mark(anchor or None, hidden, display, white_space, no_marker)
     return marks, base

@@ -111,11 +111,6 @@ def test_an_element_two_rules_hide_is_listed_once() -> None:
 
 # -- the cascade, against Chromium's innerText ------------------------------------------
 
-# dom.py hides an element by its own attributes before the sheets are read; until it
-# hands those elements to css.cascade (its `marked`), a sheet cannot show them again.
-_DOM = pytest.mark.xfail(strict=True, reason="dom.py must pass the elements its attributes "
-                         "hide to css.cascade(marked=...) and let style= override [hidden]")
-
 # (page, its text): what Chromium's innerText gives (test_the_texts_are_chromiums).
 CASCADE = [
     pytest.param("<style>.x { display: none !important } .x { display: block }</style>"
@@ -132,7 +127,7 @@ CASCADE = [
                  id="style-important-beats-sheet-important"),
     pytest.param("<style>.x { display: block !important }</style>"
                  "<p class=x style='display: none'>A</p><p>B</p>", "A\n\nB",
-                 id="sheet-important-shows-style-none", marks=_DOM),
+                 id="sheet-important-shows-style-none"),
     pytest.param("<style>.v { visibility: hidden } .v .show { visibility: visible }</style>"
                  "<div class=v>hidden part <span class=show>SHOWN</span></div><p>end</p>",
                  "SHOWN\n\nend", id="visible-in-hidden"),
@@ -157,14 +152,14 @@ CASCADE = [
                  id="visible-cell"),
     pytest.param("<style>.w { visibility: visible }</style><div style='visibility: hidden'>"
                  "h <span class=w>V</span></div><p>end</p>", "V\n\nend",
-                 id="visible-in-style-hidden", marks=_DOM),
+                 id="visible-in-style-hidden"),
     pytest.param("<style>.tab[hidden] { display: block }</style>"
                  "<div class=tab hidden>SHOWN</div><p>end</p>", "SHOWN\n\nend",
-                 id="author-display-over-hidden", marks=_DOM),
+                 id="author-display-over-hidden"),
     pytest.param("<style>div { display: unset }</style><div hidden>SHOWN</div><p>end</p>",
-                 "SHOWN\n\nend", id="unset-over-hidden", marks=_DOM),
+                 "SHOWN\n\nend", id="unset-over-hidden"),
     pytest.param("<div hidden style='display: block'>SHOWN</div><p>end</p>", "SHOWN\n\nend",
-                 id="style-over-hidden", marks=_DOM),
+                 id="style-over-hidden"),
     pytest.param("<style>div { display: block }</style><div hidden=UNTIL-FOUND "
                  "style='display: block'>UF</div><p>end</p>", "end", id="until-found"),
     pytest.param("<style>[hidden] { display: none !important }</style>"
