@@ -36,15 +36,15 @@ __all__ = ["INLINE_STYLE", "InlineMixin"]
 
 # Superscripts and subscripts show marks around them, as lynx and w3m have it
 # (2^10, x[i]), in the text and on the screen alike: flattened, 2<sup>10</sup>
-# would read 210. By Lexbor's tag ids (cheaper than .tag; a test pins them).
+# would read 210. Their handler is around(), not styled(): the --dump shortcuts
+# for <code> and for a link's lone text (layout's lone_text) then pass them by
+# without a test of their own.
 AROUND = {"sup": ("^", ""), "sub": ("[", "]")}
-_AROUND_IDS = {177: AROUND["sup"], 175: AROUND["sub"]}
-# The elements layout hands to styled() (its table of handlers is keyed by this):
-# a style each, or "" for AROUND's marks.
+# The elements layout hands to styled() (its table of handlers is keyed by this).
 INLINE_STYLE = {
     "b": BOLD, "strong": BOLD, "i": ITALIC, "em": ITALIC, "cite": ITALIC, "dfn": ITALIC,
     "var": ITALIC, "u": UNDERLINE, "ins": UNDERLINE, "code": CODE, "kbd": CODE, "samp": CODE,
-    "tt": CODE, "sup": "", "sub": "",
+    "tt": CODE,
 }
 _SPACE = " \t\n\r\f"
 _COLLAPSING = frozenset({"normal", "nowrap"})
@@ -161,24 +161,16 @@ class InlineMixin(BuilderBase):
 
     def styled(self, node: LexborNode) -> None:
         if self.line_width is not None:
-            # Text only: no style shows (<code> in 9,000 links of contents.html).
-            tid = node.tag_id
-            if tid in _AROUND_IDS:
-                self._around(node, _AROUND_IDS[tid])
-            else:
-                self.walk(node)
-            return
-        style = INLINE_STYLE[node.tag or "b"]
-        if not style:
-            self._around(node, AROUND[node.tag or "sup"])
+            self.walk(node)  # text only: no style shows (<code> in 9,000 links of contents.html)
             return
         old = self.st
-        self.st = self.with_style(style)
+        self.st = self.with_style(INLINE_STYLE[node.tag or "b"])
         self.walk(node)
         self.st = old
 
-    def _around(self, node: LexborNode, marks: tuple[str, str]) -> None:
+    def around(self, node: LexborNode) -> None:
         """<sup>, <sub>: their content between marks (see AROUND)."""
+        marks = AROUND[node.tag or "sup"]
         self.atom(marks[0], self.st)
         self.walk(node)
         if marks[1]:
@@ -231,14 +223,13 @@ class InlineMixin(BuilderBase):
         links = self.page.links
         number = len(links) + 1
         child = node.child
-        if (child is not None and (tid := child.tag_id) != _TEXT and self.line_width is not None
+        if (child is not None and child.tag_id != _TEXT and self.line_width is not None
                 and child.next is None):
             # Text only: <a href><code><span>words</span></code></a> (9,000 of
-            # the 14,000 links of contents.html) shows what <a href>words</a> does;
-            # <a href><sup>1</sup></a> (a footnote, as pandoc writes it) shows its mark.
-            # (Deeper, <a href><span><sup>1</sup></span></a> still reads [n]1 here:
-            # looking down each such link for one cost contents.html 4 % of its layout.)
-            child = None if tid in _AROUND_IDS else self.lone_text(child)
+            # the 14,000 links of contents.html) shows what <a href>words</a> does.
+            # (A <sup> on the way, a footnote's <a href><sup>1</sup></a>, is no
+            # plain wrapper to lone_text: the link takes the general way, its mark kept.)
+            child = self.lone_text(child)
         if (child is not None and child.tag_id == _TEXT and child.next is None
                 and not self.keep and self.link_text is None):
             # The common link, <a href>words</a>, without the general machinery.

@@ -56,7 +56,7 @@ _DIVS = frozenset({
 })
 # Elements with a handler that stay in the line (a mark on them must not break it).
 _INLINE = frozenset({*INLINE_STYLE, "a", "img", "input", "select", "button", "label", "q",
-                     "iframe", "frame", "nobr", "br", "option"})
+                     "iframe", "frame", "nobr", "br", "option", "sup", "sub"})
 
 
 class _Builder(InlineMixin, ControlsMixin, ListsMixin, TablesMixin):
@@ -363,7 +363,8 @@ _HANDLERS: dict[str, Callable[[_Builder, LexborNode], None]] = {
     "q": _Builder.quote, "details": _Builder.details, "dialog": _Builder.dialog,
     "table": _Builder.table, "form": _Builder.form, "input": _Builder.input,
     "button": _Builder.button, "select": _Builder.select, "textarea": _Builder.textarea,
-    "label": _Builder.label, "option": _Builder.nothing,
+    "label": _Builder.label, "option": _Builder.nothing, "sup": _Builder.around,
+    "sub": _Builder.around,
 }
 
 

@@ -268,13 +268,13 @@ def test_a_select_of_many_options_and_selectedcontent() -> None:
     assert paint.dump(layout.render(custom, "http://example.test/", 40)) == "[b v]\n\nafter\n"
 
 
-def test_sup_and_sub_tag_ids_are_lexbors() -> None:
-    """inline.py knows <sup> and <sub> by Lexbor's tag ids (golden/sup_sub has their marks)."""
-    from sockweb.browser import inline
-
-    tree = dom.parse("<p><sup>1</sup><sub>2</sub>", "http://example.test/").tree
-    ids = {node.tag_id: inline.AROUND[node.tag or ""] for node in tree.css("sup, sub")}
-    assert ids == inline._AROUND_IDS
+def test_sup_in_a_link_keeps_its_mark_however_deep_in_dump() -> None:
+    """A footnote link, <a href><sup>1</sup></a> (pandoc) or wrapped deeper."""
+    for html in ("<p>see<a href=f><sup>1</sup></a>",
+                 "<p>see<a href=f><span><sup>1</sup></span></a>",
+                 "<p>see<a href=f><code><span><sub>1</sub></span></code></a>"):
+        text = paint.dump(layout.render(html.encode(), "http://example.test/", 40))
+        assert text.startswith("see[1]^1" if "sup" in html else "see[1][1]"), (html, text)
 
 
 def test_sup_and_sub_show_marks_on_the_screen_too() -> None:
