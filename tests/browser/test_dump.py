@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.client.conftest import free_port, stop, wait_listening
+from tests.wire import read_head
 
 PAGE = """<!doctype html><html><head><title>Front page</title>
 <style>.x { color: red }</style><script>var SCRIPTED = 1;</script></head>
@@ -379,12 +380,7 @@ def _raw_server(answer: bytes) -> Iterator[str]:
             except OSError:
                 return
             with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    more = conn.recv(4096)
-                    if not more:
-                        break
-                    data += more
+                read_head(conn)
                 conn.sendall(answer)
 
     thread = threading.Thread(target=serve, daemon=True)

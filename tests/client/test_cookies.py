@@ -18,6 +18,7 @@ import pytest
 from sockweb.client.api import Client
 from sockweb.client.cookies import CookieJar
 from sockweb.http.headers import Headers
+from tests.wire import read_head
 
 
 def receive(jar: CookieJar, url: str, *set_cookies: str, status: int = 200) -> None:
@@ -501,12 +502,7 @@ class CookieServer:
             except OSError:
                 return
             with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                data = read_head(conn)
                 fields = data.decode("latin-1").split("\r\n")[1:]
                 found = [f[7:].strip() for f in fields if f.lower().startswith("cookie:")]
                 self.cookies.append(found[0] if found else None)

@@ -30,6 +30,7 @@ from sockweb.client.decoding import (
     make_decoder,
 )
 from sockweb.http.errors import SockwebError
+from tests.wire import read_head
 
 MB = 1024 * 1024
 # Half incompressible, half very compressible: both code paths of every codec.
@@ -508,12 +509,7 @@ def bomb_url(stacked_bomb: bytes) -> Iterator[str]:
                 continue
             conn.settimeout(10)
             with conn:
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    data = conn.recv(65536)
-                    if not data:
-                        break
-                    request += data
+                read_head(conn)
                 with contextlib.suppress(OSError):  # the client may hang up early
                     conn.sendall(head + stacked_bomb)
 
