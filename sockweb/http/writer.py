@@ -5,13 +5,18 @@ from __future__ import annotations
 # Filled on the first status_line() call: a client that only writes requests
 # never imports http.HTTPStatus (start-up time of `sockweb get`).
 _STATUS_LINES: dict[int, bytes] = {}
+# RFC 9110 section 15 renamed these (Python's http.HTTPStatus has the new
+# phrases only from 3.13): what sockweb says on the wire and in its pages.
+RFC9110_PHRASES = {413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
+                   422: "Unprocessable Content"}
 
 
 def _status_lines() -> dict[int, bytes]:
     from http import HTTPStatus
 
     _STATUS_LINES.update(
-        {s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus})
+        {s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, reason(s.value).encode("ascii"))
+         for s in HTTPStatus})
     return _STATUS_LINES
 
 
@@ -28,6 +33,8 @@ def status_line(status: int) -> bytes:
 def reason(status: int) -> str:
     from http import HTTPStatus
 
+    if status in RFC9110_PHRASES:
+        return RFC9110_PHRASES[status]
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -387,6 +387,19 @@ def test_content_length_over_limit_is_413_before_body_rfc9110_15_5_14(
     responses = split_responses(raw)
     assert [r[0] for r in responses] == [413]
     assert responses[0][1].get("connection") == "close"
+    assert raw.startswith(b"HTTP/1.1 413 Content Too Large\r\n"), raw[:40]  # 15.5.14's name
+
+
+def test_status_phrases_are_rfc9110s_names() -> None:
+    """RFC 9110 section 15 renamed 413, 414, 416 and 422 (Python has the new
+    names only from 3.13)."""
+    from sockweb.http.writer import reason, status_line
+
+    assert status_line(413) == b"HTTP/1.1 413 Content Too Large\r\n"
+    assert status_line(414) == b"HTTP/1.1 414 URI Too Long\r\n"
+    assert status_line(416) == b"HTTP/1.1 416 Range Not Satisfiable\r\n"
+    assert reason(422) == "Unprocessable Content"
+    assert status_line(404) == b"HTTP/1.1 404 Not Found\r\n"
 
 
 def test_chunked_body_past_limit_closes_connection_rfc9110_15_5_14(
