@@ -48,9 +48,12 @@ def check_request_head(http_version: str, method: bytes, headers: Headers) -> No
     if http_version not in SUPPORTED_VERSIONS:
         # RFC 9110 section 15.6.6; llhttp accepts 0.9 and 2.0 in a request line.
         raise RemoteProtocolError(f"HTTP/{http_version} is not supported", 505)
-    if http_version == "1.1" and headers.count(b"host") != 1:
-        # RFC 9112 section 3.2: no Host, or more than one, is a 400.
-        raise RemoteProtocolError("HTTP/1.1 request needs exactly one Host header", 400)
+    hosts = headers.count(b"host")
+    if hosts > 1 or (http_version == "1.1" and hosts != 1):
+        # RFC 9112 section 3.2: more than one Host in any request, or none in
+        # an HTTP/1.1 one, is a 400 (HTTP/1.0 may leave it out).
+        raise RemoteProtocolError(
+            "more than one Host header" if hosts else "HTTP/1.1 request needs a Host header", 400)
     te = headers.get_all_raw(b"transfer-encoding")
     if te:
         if http_version == "1.0":

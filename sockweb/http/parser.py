@@ -360,7 +360,8 @@ class RequestParser:
                 self._stop("invalid Host header", 400)
         version = parser.get_http_version()
         if (b"connection" in index and index.keys().isdisjoint(_FRAMING_BUT_CONNECTION)
-                and (version == "1.0" or (version == "1.1" and len(index.get(b"host", ())) == 1))
+                and ((version == "1.1" and hosts is not None and len(hosts) == 1)
+                     or (version == "1.0" and (hosts is None or len(hosts) == 1)))
                 and method != b"CONNECT"):
             # Connection is the only framing field (Connection: close, an HTTP/1.0
             # keep-alive): no length, coding, expectation or upgrade to check.
