@@ -110,7 +110,28 @@ class _Response:
         return self
 
     def get_all(self, name: str, default: list[str]) -> list[str]:
-        return self._headers.get_all(name) or default
+        values = self._headers.get_all(name)
+        if not values:
+            return default
+        if name.lower() == "set-cookie":
+            return [_last_attributes_win(value) for value in values]
+        return values
+
+
+def _last_attributes_win(set_cookie: str) -> str:
+    """A Set-Cookie value with each attribute given once, its last value:
+    RFC 6265 section 5.3 steps 4 and 7 to 11 take the last Domain, Path,
+    Expires, Max-Age; http.cookiejar takes the first."""
+    name_value, _, rest = set_cookie.partition(";")
+    if ";" not in rest:
+        return set_cookie  # no attributes, or one: nothing can repeat
+    last: dict[str, str] = {}
+    for attribute in rest.split(";"):
+        key = attribute.partition("=")[0].strip().lower()
+        if key:
+            last.pop(key, None)  # re-inserted: the last one's place and value
+            last[key] = attribute
+    return ";".join([name_value, *last.values()])
 
 
 def _is_ip(host: str) -> bool:

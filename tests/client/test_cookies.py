@@ -616,3 +616,14 @@ def test_curl_and_sockweb_agree_on_ip_cookies_rfc6265_section_5_1_3(
         client.get(second.url + "/")
     assert first.cookies == [None, "own=2"]
     assert second.cookies == [None]
+
+
+def test_the_last_of_a_repeated_attribute_wins_rfc6265_5_3() -> None:
+    """Section 5.3 steps 4 and 7-11 take the last Domain, Path, Expires,
+    Max-Age of a Set-Cookie; http.cookiejar on its own keeps the first."""
+    jar = CookieJar()
+    receive(jar, "http://www.example.com/", "a=1; Domain=www.example.com; Domain=example.com",
+            "b=2; Path=/nowhere; path=/", "c=3; Max-Age=0; Max-Age=100",
+            "d=4; Max-Age=100; Max-Age=0")
+    assert pairs(jar.header_for("http://other.example.com/")) == {"a=1"}
+    assert pairs(jar.header_for("http://www.example.com/x")) == {"a=1", "b=2", "c=3"}
