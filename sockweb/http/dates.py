@@ -59,7 +59,8 @@ def parse_http_date(value: str | bytes) -> float | None:
         match = _RFC850_DATE.fullmatch(value)
         if match is not None:
             day, month, year, hour, minute, second = match.groups()
-            full_year = _rfc850_year(int(year))
+            full_year = _rfc850_year(int(year), (_MONTHS[month], int(day), int(hour),
+                                                 int(minute), int(second)))
         else:
             match = _ASCTIME_DATE.fullmatch(value)
             if match is None:
@@ -78,12 +79,16 @@ def parse_http_date(value: str | bytes) -> float | None:
         (full_year, month_number, day_number, int(hour), int(minute), int(second))))
 
 
-def _rfc850_year(two_digits: int) -> int:
-    """RFC 9110 section 5.6.7: a two-digit year more than 50 years in the
-    future is the most recent past year with those last two digits."""
-    this_year = time.gmtime().tm_year
-    year = this_year - this_year % 100 + two_digits
-    if year > this_year + 50:
+def _rfc850_year(two_digits: int, rest: tuple[int, int, int, int, int]) -> int:
+    """RFC 9110 section 5.6.7: a timestamp that appears to be more than 50
+    years in the future is the most recent past year with those last two
+    digits. The whole date counts, not the year alone: on 2026-11-25,
+    31-Dec-76 is 2076-12-31, past the 50 years, so 1976. ``rest`` is
+    (month, day, hour, minute, second)."""
+    now = time.gmtime()
+    year = now.tm_year - now.tm_year % 100 + two_digits
+    limit = (now.tm_year + 50, now.tm_mon, now.tm_mday, now.tm_hour, now.tm_min, now.tm_sec)
+    if (year, *rest) > limit:
         year -= 100
     return year
 

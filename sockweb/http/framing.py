@@ -118,6 +118,16 @@ def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes]:
         at = rest.find(mark)
         if at != -1 and at < authority_end:
             authority_end = at
+    authority = rest[:authority_end]
+    if not authority or b"@" in authority or authority[:1] == b":":
+        # RFC 9110 section 4.2.1: an http(s) URI has a host; 4.2.4: no userinfo.
+        raise RemoteProtocolError("invalid authority in the request target", 400)
+    from .hosts import valid_host_field  # absolute-form is rare: loaded when one comes
+
+    if not valid_host_field(authority):
+        # It stands for the Host field (RFC 9112 section 3.2.2), and an invalid
+        # Host is a 400 (section 3.2): "http://a:xyz/" as much as "Host: a:xyz".
+        raise RemoteProtocolError("invalid authority in the request target", 400)
     path, _, query = rest[authority_end:].partition(b"?")
     return path or b"/", query
 

@@ -63,6 +63,7 @@ class RequestParser:
         "_error",
         "_events",
         "_fields",
+        "_head_keep",
         "_head_size",
         "_hosts",
         "_index",
@@ -130,6 +131,7 @@ class RequestParser:
         self._tail = b""
         # llhttp told to go on after a message it takes as the last one.
         self._lenient = False
+        self._head_keep = False  # the keep verdict of the last head with a body
         # [Host] of the last request whose one Host was checked: the next
         # request with the same one takes the short path without a check.
         # ([] equals no list of fields, nor the None of a head without Host.)
@@ -396,6 +398,7 @@ class RequestParser:
         keep = framing.keep_alive(version, headers)
         if not parser.should_keep_alive():
             keep = self._keep_past_llhttp(keep)
+        self._head_keep = keep  # the verdict a chunked body's trailer must not change
         self._events.append(
             RequestHead(method, target, version, headers, keep, expect, bool(length) or chunked))
 
@@ -430,6 +433,13 @@ class RequestParser:
     def on_message_complete(self) -> None:
         self._in_body = False
         if self._fields:  # trailer fields: not kept
+            index = self._index
+            if self._head_keep and (b"connection" in index or b"proxy-connection" in index):
+                # llhttp reads a Connection (or Proxy-Connection) in the trailer
+                # as in the head, and would close; RFC 9110 section 6.5.1: a
+                # trailer field is no framing or connection field. The head's
+                # verdict stands (llhttp asks after this callback returns).
+                self._keep_past_llhttp(True)
             self._fields = []
             self._index = {}
             self._head_size = 0

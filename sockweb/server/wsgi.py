@@ -56,6 +56,30 @@ class IncompleteBody(OSError):
         self.status = status
 
 
+_werkzeug_kind: type[IncompleteBody] | None = None
+
+
+def incomplete_body(message: str, status: int) -> IncompleteBody:
+    """An IncompleteBody; for a Werkzeug app (Flask), one that is also its
+    ClientDisconnected, a 400 to it: Flask then answers it as the client's
+    error instead of logging a traceback at ERROR for every refused body,
+    which any client could fill the log with. Werkzeug raises the same for
+    a body that ends early. (The answer the client gets is the server's.)"""
+    exceptions = sys.modules.get("werkzeug.exceptions")
+    if exceptions is None:
+        return IncompleteBody(message, status)
+    global _werkzeug_kind
+    if _werkzeug_kind is None:
+        class WerkzeugIncompleteBody(IncompleteBody, exceptions.ClientDisconnected):  # type: ignore[misc, name-defined]
+            def __init__(self, message: str, status: int) -> None:
+                IncompleteBody.__init__(self, message, status)
+                self.description = message
+                self.response = None
+
+        _werkzeug_kind = WerkzeugIncompleteBody
+    return _werkzeug_kind(message, status)
+
+
 class FileWrapper:
     """``wsgi.file_wrapper``: iterates a file in blocks (PEP 3333 optional extension)."""
 
@@ -103,8 +127,8 @@ class InputStream(io.RawIOBase):
             error = exchange.body_error
             self._error = (ClientGone("client disconnected during the request body")
                            if exchange.disconnected else
-                           IncompleteBody(str(error), error.status) if error is not None
-                           else IncompleteBody("incomplete request body", 400))
+                           incomplete_body(str(error), error.status) if error is not None
+                           else incomplete_body("incomplete request body", 400))
             raise self._error
         return data, more
 

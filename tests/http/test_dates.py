@@ -135,3 +135,14 @@ def test_if_range_date_must_be_an_http_date_rfc9110_13_1_5(static: ServerProcess
     same_instant = last_modified.replace(b"GMT", b"+0000")
     assert _status(static, b"Range: bytes=0-1\r\nIf-Range: " + same_instant + b"\r\n") == 200
 
+
+
+def test_rfc850_50_years_is_counted_by_the_whole_date_rfc9110_5_6_7() -> None:
+    """31 Dec of the year 50 years on is past the 50 years from any other day
+    (found in review: the year alone decided)."""
+    now = time.gmtime()  # (only at 23:59:59 on 31 Dec would the two meet)
+    last_day = parse_http_date(f"Thursday, 31-Dec-{(now.tm_year + 50) % 100:02d} 23:59:59 GMT")
+    first_day = parse_http_date(f"Monday, 01-Jan-{(now.tm_year + 50) % 100:02d} 00:00:00 GMT")
+    assert last_day is not None and first_day is not None
+    assert time.gmtime(last_day).tm_year == now.tm_year + 50 - 100
+    assert time.gmtime(first_day).tm_year == now.tm_year + 50

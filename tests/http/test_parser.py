@@ -579,6 +579,9 @@ def test_connection_tokens_are_lowercased_and_split() -> None:
         (b"GET", b"http://example.com", (b"/", b"")),
         (b"GET", b"http://example.com?q", (b"/", b"q")),
         (b"GET", b"http://example.com?q/r", (b"/", b"q/r")),
+        (b"GET", b"http://[::1]:8080/x", (b"/x", b"")),
+        (b"GET", b"http://127.0.0.1:80/x", (b"/x", b"")),
+        (b"GET", b"http://a%41.example./x", (b"/x", b"")),
         # asterisk-form
         (b"OPTIONS", b"*", (b"*", b"")),
         # a fragment is never part of the target (RFC 9110 section 7.1)
@@ -600,6 +603,17 @@ def test_split_target(method: bytes, target: bytes, expected: tuple[bytes, bytes
         (b"GET", b"ftp://example.com/x"),
         (b"GET", b"a/relative"),
         (b"GET", b"mailto:x@y"),
+        # the authority stands for Host (RFC 9112 section 3.2.2), so it must be a
+        # valid one (section 3.2): found in review, these reached apps as Host
+        (b"GET", b"http://a:xyz/x"),
+        (b"GET", b"http://a%/x"),
+        (b"GET", b"http://[::1/x"),
+        (b"GET", b"http://a]b/x"),
+        (b"GET", b"http://a:1:2/x"),
+        (b"GET", b"http://a b/x"),
+        (b"GET", b"http:///x"),
+        (b"GET", b"http://user@a/x"),
+        (b"GET", b"http://:80/x"),
     ],
 )
 def test_split_target_refuses_rfc9112_3_2(method: bytes, target: bytes) -> None:

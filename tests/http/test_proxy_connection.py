@@ -90,3 +90,24 @@ def test_server_answers_the_request_after_proxy_connection_close_rfc9110_7_6_1(
     assert [body for _, _, body in responses] == [b"hello\n"] * 3
     # The first two answers say the connection persists, and it does.
     assert [headers.get("connection") for _, headers, _ in responses] == [None, None, "close"]
+
+
+TRAILER = (b"POST /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"1\r\na\r\n0\r\n%b: close\r\n\r\n")
+
+
+@pytest.mark.parametrize("bytewise", [False, True], ids=["whole", "bytewise"])
+@pytest.mark.parametrize("field", [b"Connection", b"Proxy-Connection"])
+def test_connection_in_a_trailer_does_not_end_the_connection_rfc9110_6_5_1(
+        field: bytes, bytewise: bool) -> None:
+    """A trailer field is no connection field: llhttp read it as one, and the
+    request after it was refused as data after the close (found in review)."""
+    events = _feed(TRAILER % field + PLAIN + CLOSE, bytewise)
+    assert [e for e in events if e != "end"] == [("head", True), ("head", True), ("head", False)]
+
+
+def test_a_trailer_does_not_keep_what_the_head_closed_rfc9112_9_6() -> None:
+    closing = TRAILER.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n") % b"X-T"
+    events = _feed(closing + PLAIN)
+    assert events[:2] == [("head", False), "end"]
+    assert ("head", True) not in events[2:]
