@@ -113,12 +113,7 @@ def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes]:
     scheme, sep, rest = target.partition(b"://")
     if not sep or scheme.lower() not in (b"http", b"https"):
         raise RemoteProtocolError("invalid request target", 400)
-    authority_end = len(rest)
-    for mark in (b"/", b"?"):
-        at = rest.find(mark)
-        if at != -1 and at < authority_end:
-            authority_end = at
-    authority = rest[:authority_end]
+    authority, after = split_authority(rest)
     if not authority or b"@" in authority or authority[:1] == b":":
         # RFC 9110 section 4.2.1: an http(s) URI has a host; 4.2.4: no userinfo.
         raise RemoteProtocolError("invalid authority in the request target", 400)
@@ -128,8 +123,18 @@ def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes]:
         # It stands for the Host field (RFC 9112 section 3.2.2), and an invalid
         # Host is a 400 (section 3.2): "http://a:xyz/" as much as "Host: a:xyz".
         raise RemoteProtocolError("invalid authority in the request target", 400)
-    path, _, query = rest[authority_end:].partition(b"?")
+    path, _, query = after.partition(b"?")
     return path or b"/", query
+
+
+def split_authority(rest: bytes) -> tuple[bytes, bytes]:
+    """(authority, what follows it) of an absolute URI after its "scheme://"."""
+    end = len(rest)
+    for mark in (b"/", b"?"):
+        at = rest.find(mark)
+        if at != -1 and at < end:
+            end = at
+    return rest[:end], rest[end:]
 
 
 def has_no_body(method: bytes, status: int) -> bool:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..http.errors import ProtocolError, RemoteProtocolError
 from ..http.events import RequestHead
-from ..http.framing import FRAGMENT_MARK, split_target
+from ..http.framing import FRAGMENT_MARK, split_authority, split_target
 from ..http.headers import Headers
 from ..http.parser import RequestParser
 from .exchange import AppExchange
@@ -65,13 +65,7 @@ def take_target_host(head: RequestHead) -> None:
     scheme_end = head.target.find(b"://")
     if scheme_end < 0:
         return  # not absolute-form (split_target has refused any other)
-    rest = head.target[scheme_end + 3:].partition(b"#")[0]
-    end = len(rest)
-    for mark in (b"/", b"?"):
-        at = rest.find(mark)
-        if at != -1 and at < end:
-            end = at
-    authority = rest[:end]
+    authority = split_authority(head.target[scheme_end + 3:].partition(b"#")[0])[0]
     if not authority or authority[:1] == b":" or b"@" in authority:
         raise RemoteProtocolError("invalid authority in the request target", 400)
     fields: list[tuple[bytes, bytes]] = []
