@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -595,7 +594,6 @@ def test_ipv6_host_over_sockets_rfc6265_section_5_1_3(
     assert "[" not in text
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_and_sockweb_agree_on_ip_cookies_rfc6265_section_5_1_3(
     servers: Callable[[str, list[str]], CookieServer], tmp_path: Path
 ) -> None:

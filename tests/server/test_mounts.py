@@ -74,7 +74,7 @@ def _free_port() -> int:
 def nginx(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """nginx with ``location /static/`` over the same tree; its port."""
     if NGINX is None:
-        pytest.skip("nginx is not installed")
+        pytest.fail("nginx is not installed (.ci/run installs it)")
     work = tmp_path_factory.mktemp("nginx-mounts")
     for d in ("logs", "tmp"):
         (work / d).mkdir()
@@ -100,12 +100,12 @@ http {{
         deadline = time.monotonic() + 10
         while True:
             if proc.poll() is not None:
-                pytest.skip(f"nginx did not start: {proc.stderr.read()!r}")  # type: ignore[union-attr]
+                pytest.fail(f"nginx did not start: {proc.stderr.read()!r}")  # type: ignore[union-attr]
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if time.monotonic() > deadline:
-                pytest.skip("nginx is not listening")
+                pytest.fail("nginx is not listening")
             time.sleep(0.05)
         yield port
     finally:
