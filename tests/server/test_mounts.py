@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from tests.client.conftest import stop
 from tests.conftest import ServerProcess
 from tests.server.apphelp import Reply, Wire, get, module_server
 
@@ -109,15 +110,7 @@ http {{
             time.sleep(0.05)
         yield port
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGQUIT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+        stop(proc, signal.SIGQUIT)
 
 
 def _location_path(reply: Reply) -> str:
